@@ -64,6 +64,9 @@ class Campaign(Record):
     state: str = "draft"
     created_by: str = ""
     cycles_done: int = 0
+    # The Teacher's experiment designs for this goal (seed 4.1): title, factor, hypothesis.
+    plan: list[dict[str, Any]] = Field(default_factory=list)
+    outcome: str = ""
 
 
 class Experiment(Record):
@@ -79,6 +82,8 @@ class Experiment(Record):
     step: float | None = None
     baseline_version: str | None = None
     variant_params: dict[str, Any] = Field(default_factory=dict)
+    variant_version: str | None = None
+    design: str = ""
     hypothesis: str = ""
     success_criteria: list[str] = Field(default_factory=list)
     state: str = "planned"
@@ -130,6 +135,7 @@ class ParameterVersion(Record):
     table: ClassVar[str] = "parameter_versions"
     id_prefix: ClassVar[str] = "pv"
 
+    version: str = ""  # the Tuner's own id of this version
     params: dict[str, Any]
     parent: str | None = None
     experiment_id: str | None = None

@@ -1,0 +1,35 @@
+"""Helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from manager.workspace import is_workspace, store_dir
+
+
+def open_store(ctx: click.Context):
+    from store import Store, StoreError
+
+    workspace = ctx.obj["workspace"]
+    if not is_workspace(workspace):
+        raise click.ClickException(f"{workspace} is not a maas-manager workspace (run `maas-manager run` to create the demo)")
+    try:
+        return Store.open(store_dir(workspace))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def send(ctx: click.Context, verb: str, args: dict[str, Any], wait_s: float = 60.0) -> str:
+    """Send a command to the engine; print its result; exit 1 if refused."""
+    from manager.commands import submit
+
+    open_store(ctx)
+    cmd = submit(ctx.obj["workspace"], verb, args, wait_s=wait_s)
+    if cmd.state == "pending":
+        raise click.ClickException(f"{cmd.id} sent; the engine has not answered within {wait_s:g} s")
+    if cmd.state == "refused":
+        raise click.ClickException(cmd.result)
+    click.echo(cmd.result)
+    return cmd.result

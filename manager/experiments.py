@@ -1,0 +1,253 @@
+"""Experiment Orchestrator: hypothesis → policy → paired A/B → verdict → golden gate → apply.
+
+Seed 4.2–4.4 and the Goodhart rule (0.4): a change is applied only when the
+golden set, never used in emulation, confirms it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from manager import journal
+from manager.context import Context, EngineEvent
+from manager.learning import (
+    GOLDEN_DELTAS,
+    allowed_factors,
+    emulate,
+    facts_of,
+    golden,
+    proposal_hash,
+    record_version,
+)
+from manager.ports import Batch, Judgement, ParamVersion
+from state_machines import ExperimentLifecycle
+from store.models import Campaign, Cycle, Experiment, MetricSnapshot, TargetSpec
+
+
+def tried_moves(ctx: Context, campaign: Campaign) -> list[dict[str, Any]]:
+    """Earlier attempts of this campaign, so the Teacher does not repeat a failed move."""
+    return [
+        {"factor": e.factor, "proposed": e.variant_params.get(e.factor) if e.factor else None, "outcome": e.state,
+         "baseline_version": e.baseline_version}
+        for e in ctx.store.find(Experiment, campaign_id=campaign.id)
+        if e.factor
+    ]
+
+
+def policy_facts(ctx: Context, campaign: Campaign, exp: Experiment, current: float, proposed: float) -> dict[str, Any]:
+    others = [e for e in ctx.store.all(Experiment) if e.id != exp.id and e.state in RUNNING]
+    return {
+        "parameter": exp.factor,
+        "current": current,
+        "proposed": proposed,
+        "campaign_autonomy": campaign.autonomy,
+        "frozen": exp.factor in campaign.frozen_factors
+        or bool(campaign.allowed_factors and exp.factor not in campaign.allowed_factors),
+        "running_experiments_on_parameter": sum(1 for e in others if e.factor == exp.factor),
+        "running_experiments": len(others),
+        "factors_changed_this_cycle": sum(
+            1 for e in ctx.store.find(Experiment, cycle_id=exp.cycle_id) if e.id != exp.id and e.state == "applied"
+        ),
+        "experiment_cycles": sum(
+            1 for e in ctx.store.find(Experiment, campaign_id=campaign.id, factor=exp.factor) if e.id != exp.id
+        ),
+    }
+
+
+# States in which an experiment holds its parameter (for the one-per-parameter rule).
+RUNNING = {"running", "completed", "analyzed", "awaiting_approval"}
+
+
+def _lc(ctx: Context, exp: Experiment) -> ExperimentLifecycle:
+    return ExperimentLifecycle(exp, save=ctx.store.update, **approval_guard(ctx))
+
+
+def approval_guard(ctx: Context) -> dict[str, Any]:
+    """The machine's guard hook: an approval exists for the current proposal."""
+    from store.models import Approval
+
+    def approved(exp: Experiment) -> bool:
+        return any(
+            a.decision == "approve" and a.proposal_hash == exp.proposal_hash
+            for a in ctx.store.find(Approval, experiment_id=exp.id)
+        )
+
+    return {"approved": approved}
+
+
+def run_experiment(
+    ctx: Context,
+    campaign: Campaign,
+    cycle: Cycle,
+    active: ParamVersion,
+    baseline_batch: Batch,
+    baseline: Judgement,
+    gaps: list[dict[str, Any]],
+    targets: list[TargetSpec],
+    seed: int,
+) -> str:
+    factors = allowed_factors(ctx, campaign)
+    hypothesis = ctx.ports.call("teacher", "propose", gaps, active.params, factors, tried_moves(ctx, campaign))
+    if hypothesis is None:
+        from manager.learning import end_campaign
+
+        ctx.store.append_log(journal.entry("experiment", f"{campaign.id}: the Teacher has no hypothesis left",
+                                           campaign_id=campaign.id))
+        end_campaign(ctx, campaign, "complete", "the Teacher has no hypothesis left for the remaining gaps")
+        return "no hypothesis"
+
+    design = next((d.get("title", "") for d in campaign.plan if d.get("factor") == hypothesis.factor), "")
+    exp = ctx.store.insert(Experiment(
+        campaign_id=campaign.id, cycle_id=cycle.id, factor=hypothesis.factor, step=hypothesis.step,
+        title=f"{hypothesis.factor}: {hypothesis.current:g} → {hypothesis.proposed:g}", design=design,
+        baseline_version=active.id, variant_params={**active.params, hypothesis.factor: hypothesis.proposed},
+        hypothesis=hypothesis.reason, proposed_by="teacher",
+        success_criteria=[f"{m} {d}" for m, d in hypothesis.expected.items()]))
+    cycle.experiment_id = exp.id
+    ctx.store.update(ctx.store.get(Cycle, cycle.id).model_copy(update={"experiment_id": exp.id}))
+
+    policy = ctx.rules.evaluator.check_change(policy_facts(ctx, campaign, exp, hypothesis.current, hypothesis.proposed))
+    exp.policy = policy.model_dump(mode="json")
+    exp.fired = journal.fired_dicts(policy.fired)
+    exp = ctx.store.update(exp)
+    ctx.store.append_log(journal.entry(
+        "experiment", f"{exp.id} planned: {exp.title}", reason=hypothesis.reason, campaign_id=campaign.id,
+        experiment_id=exp.id, fired=policy.fired, policy=exp.policy))
+    if not policy.allowed:
+        return reject(ctx, exp, "policy: " + "; ".join(policy.reasons))
+
+    lc = _lc(ctx, exp)
+    lc.trigger("start")
+    try:
+        variant = ctx.ports.call("tuner", "prepare_variant", active.id, {hypothesis.factor: hypothesis.proposed},
+                                 note=f"{exp.id}: {hypothesis.reason}"[:200])
+        lc = _lc(ctx, ctx.store.update(lc.record.model_copy(
+            update={"variant_version": variant.id, "variant_params": dict(variant.params)})))
+        variant_batch = emulate(ctx, campaign, exp.id, variant.params, seed, f"Variant batch of {exp.id}")
+        lc.trigger("complete")
+        verdict = ctx.ports.call("teacher", "verdict", baseline_batch, variant_batch)
+        variant_judgement = ctx.ports.call("teacher", "judge", variant_batch)
+    except Exception as exc:
+        fail(ctx, lc.record, f"{type(exc).__name__}: {exc}")
+        raise
+    ctx.store.insert(MetricSnapshot(
+        campaign_id=campaign.id, cycle_id=cycle.id, experiment_id=exp.id, source="train", variant="variant",
+        version=variant.id, metrics=variant_judgement.metrics, segments=variant_judgement.segments,
+        dialogues=variant_judgement.dialogues))
+    lc.trigger("analyze", changes={"verdict": verdict.model_dump(mode="json")})
+    ctx.store.append_log(journal.entry(
+        "experiment", f"{exp.id} verdict: {verdict.outcome}", reason=verdict.reason, campaign_id=campaign.id,
+        experiment_id=exp.id, verdict=lc.record.verdict))
+    if verdict.outcome != "winner":
+        return reject(ctx, lc.record, f"A/B verdict {verdict.outcome}: {verdict.reason}")
+
+    return validate_and_decide(ctx, campaign, lc.record, active, variant, baseline, variant_judgement, targets)
+
+
+def validate_and_decide(
+    ctx: Context,
+    campaign: Campaign,
+    exp: Experiment,
+    active: ParamVersion,
+    variant: ParamVersion,
+    baseline: Judgement,
+    variant_judgement: Judgement,
+    targets: list[TargetSpec],
+) -> str:
+    """Golden gate (seed 0.4) and the rollback bound, then apply or ask a human."""
+    gold_base = golden(ctx, campaign, active, exp.id)
+    gold_var = golden(ctx, campaign, variant, exp.id)
+    delta = {key: round(gold_var.metrics[m] - gold_base.metrics[m], 6) for key, m in GOLDEN_DELTAS.items()}
+    decision = ctx.rules.evaluator.decide(
+        facts_of(variant_judgement, golden_delta=delta, baseline=dict(baseline.metrics)), targets=targets)
+    validation = decision.validation
+    degradation = decision.degradation
+    exp = ctx.store.get(Experiment, exp.id)
+    exp.golden_validation = {
+        "apply": bool(validation and validation.apply),
+        "reason": validation.reason if validation else "no validation",
+        "delta": delta,
+        "golden_baseline": gold_base.metrics,
+        "golden_variant": gold_var.metrics,
+        "degradation": degradation.model_dump(mode="json") if degradation else None,
+        "fired": journal.fired_dicts(decision.fired),
+    }
+    exp.fired = exp.fired + journal.fired_dicts(decision.fired)
+    exp.proposal_hash = proposal_hash(exp)
+    exp = ctx.store.update(exp)
+    ctx.store.append_log(journal.entry(
+        "golden", f"{exp.id} golden validation: {'apply' if exp.golden_validation['apply'] else 'reject'}",
+        reason=exp.golden_validation["reason"], campaign_id=campaign.id, experiment_id=exp.id,
+        fired=decision.fired, delta=delta))
+    if not exp.golden_validation["apply"]:
+        return reject(ctx, exp, f"golden validation: {exp.golden_validation['reason']}")
+    if degradation and degradation.rollback:
+        return reject(ctx, exp, f"a metric worsened past the rollback bound: {', '.join(degradation.metrics)}")
+
+    needs_approval = bool((exp.policy or {}).get("needs_approval"))
+    if needs_approval:
+        lc = _lc(ctx, exp)
+        lc.trigger("request_approval")
+        ctx.store.append_log(journal.entry(
+            "approval", f"{exp.id} awaits approval", reason="; ".join((exp.policy or {}).get("reasons", [])),
+            campaign_id=campaign.id, experiment_id=exp.id, fired=(exp.policy or {}).get("fired", []),
+            proposal_hash=exp.proposal_hash))
+        ctx.emit(EngineEvent("approval_needed", f"{exp.title} needs approval", campaign.id, exp.id))
+        return "awaiting approval"
+    return apply(ctx, exp, initiator="auto", actor="manager")
+
+
+def apply(ctx: Context, exp: Experiment, *, initiator: str, actor: str) -> str:
+    """Send the validated change to the Tuner, then record it with its evidence."""
+    active = ctx.ports.call("tuner", "active")
+    if active.id != exp.baseline_version:
+        return reject(ctx, exp, f"the active version moved from {exp.baseline_version} to {active.id} "
+                                "since the experiment ran; its evidence no longer holds")
+    lc = _lc(ctx, exp)
+    if not lc.can("apply"):
+        raise RuntimeError(f"{exp.id} cannot be applied from state {exp.state}")
+    applied = ctx.ports.call("tuner", "apply", exp.variant_version)
+    with ctx.store.transaction():
+        lc.trigger("apply", changes={"applied_version": applied.id})
+        record_version(ctx, applied, exp.id)
+        ctx.store.append_log(journal.entry(
+            "change", f"{exp.id} applied: {exp.title} ({exp.baseline_version} → {applied.id})",
+            reason=(exp.golden_validation or {}).get("reason", ""), initiator=initiator, actor=actor,
+            campaign_id=exp.campaign_id, experiment_id=exp.id, fired=(exp.golden_validation or {}).get("fired", []),
+            version=applied.id, previous_version=exp.baseline_version, params=applied.params,
+            golden_validation=exp.golden_validation))
+    _close_pass(ctx, exp)
+    ctx.emit(EngineEvent("applied", f"applied {exp.title}", exp.campaign_id, exp.id))
+    return f"applied {exp.title}"
+
+
+def reject(ctx: Context, exp: Experiment, reason: str, *, initiator: str = "auto", actor: str = "manager") -> str:
+    exp = ctx.store.get(Experiment, exp.id)
+    lc = _lc(ctx, exp)
+    with ctx.store.transaction():
+        lc.trigger("reject")
+        ctx.store.append_log(journal.entry(
+            "experiment", f"{exp.id} rejected: {reason}", reason=reason, initiator=initiator, actor=actor,
+            campaign_id=exp.campaign_id, experiment_id=exp.id))
+    _close_pass(ctx, exp)
+    ctx.emit(EngineEvent("experiment", f"{exp.title}: rejected — {reason}", exp.campaign_id, exp.id))
+    return f"rejected {exp.title}: {reason}"
+
+
+def _close_pass(ctx: Context, exp: Experiment) -> None:
+    from manager.learning import close_pass
+
+    if exp.cycle_id:
+        close_pass(ctx, ctx.store.get(Cycle, exp.cycle_id))
+
+
+def fail(ctx: Context, exp: Experiment, reason: str) -> None:
+    exp = ctx.store.get(Experiment, exp.id)
+    lc = _lc(ctx, exp)
+    if not lc.can("fail"):
+        return
+    with ctx.store.transaction():
+        lc.trigger("fail")
+        ctx.store.append_log(journal.entry(
+            "error", f"{exp.id} failed: {reason}", reason=reason, campaign_id=exp.campaign_id, experiment_id=exp.id))
+    ctx.emit(EngineEvent("error", f"{exp.title}: failed — {reason}", exp.campaign_id, exp.id))

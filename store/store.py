@@ -1,0 +1,472 @@
+"""The Manager's store: TinyDB documents in small partitions, committed atomically.
+
+Layout of a store folder::
+
+    MANIFEST.json     the commit point (see store.manifest)
+    writer.lock       held around every transaction
+    engine.lock       held by the one running engine (holds its pid)
+    data/<table>.<partition>.g<generation>.json   TinyDB files, never rewritten
+    data/<table>.index.g<generation>.json         partition rows folded out of the manifest
+
+A commit writes the partitions it changed under new names, fsyncs them, then
+replaces MANIFEST.json (temp file, fsync, rename, fsync the folder). Readers
+take no lock: they read the manifest, then the files it names, and retry if a
+writer removed a superseded file in between.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+from tinydb import where
+from tinydb.table import Document
+
+from store import codec
+from store.chain import LogVerification, entry_hash, verify_chain
+from store.errors import NotFound, StoreCorrupt, StoreError
+from store.files import TMP_SUFFIX, digest, ensure_dir, fsync_dir, replace_atomic, write_durable
+from store.locks import EngineLock, WriterLock
+from store.manifest import (
+    DATA_DIR,
+    LOG_KIND,
+    MANIFEST_NAME,
+    PART_FILE,
+    IndexRef,
+    Manifest,
+    PartMeta,
+    parse_index,
+    part_file_name,
+)
+from store.models import ChangeLogEntry, Record, utcnow
+from store.partition import Docs, PartitionCache, partition_table
+from store.query import check_window, query, walk
+from store.view import Staged, View
+
+R = TypeVar("R", bound=Record)
+READ_RETRIES = 8
+
+
+class Store:
+    """Open with ``Store.open(path)``; see the module docstring for the layout."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data = path / DATA_DIR
+        self._manifest_path = path / MANIFEST_NAME
+        self._mutex = threading.RLock()
+        self._writer = WriterLock(path)
+        self._engine = EngineLock(path)
+        self._cache = PartitionCache(self._data)
+        self._manifest = Manifest()
+        self._raw: bytes | None = None
+        self._indexes: dict[str, tuple[IndexRef, dict[str, PartMeta]]] = {}  # table -> its parsed index
+        self._staged: Staged | None = None
+        self._closed = False
+        # Tests set this to crash or fail at a named step of a commit.
+        self._commit_hook: Callable[[str], None] | None = None
+
+    # ---- opening -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str) -> "Store":
+        """Open the store at ``path``, creating it if missing and clearing what a crash left."""
+        path = Path(path)
+        try:
+            ensure_dir(path)
+            ensure_dir(path / DATA_DIR)
+            store = cls(path)
+            store._recover()
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        return store
+
+    def _recover(self) -> None:
+        if not self._writer.try_acquire():
+            if self._manifest_path.exists():
+                self._refresh()  # a writer is busy; it or the next opener sweeps
+                return
+            self._writer.acquire()
+        try:
+            if not self._manifest_path.exists():
+                leftovers = [n for n in os.listdir(self._data) if PART_FILE.match(n)]
+                if leftovers:
+                    raise StoreCorrupt(
+                        f"{self._manifest_path} is missing but {self._data} holds {len(leftovers)} "
+                        "partition files; refusing to start an empty store over them"
+                    )
+                replace_atomic(self._manifest_path, Manifest().to_bytes())
+            self._refresh()
+            self._sweep()
+        finally:
+            self._writer.release()
+
+    def _sweep(self) -> None:
+        """Delete temp files and partitions no manifest names (left by a crash). Under the writer lock."""
+        for folder in (self.path, self._data):
+            for name in os.listdir(folder):
+                if name.endswith(TMP_SUFFIX):
+                    (folder / name).unlink(missing_ok=True)
+        live = self._manifest.file_names()
+        for name in os.listdir(self._data):
+            if PART_FILE.match(name) and name not in live:
+                (self._data / name).unlink(missing_ok=True)
+
+    def _refresh(self) -> None:
+        """Load the manifest if another commit replaced it (compared by content, so never stale)."""
+        for _ in range(READ_RETRIES):
+            try:
+                raw = self._manifest_path.read_bytes()
+            except FileNotFoundError:
+                raise StoreCorrupt(f"{self._manifest_path} is missing") from None
+            if raw == self._raw:
+                return
+            try:
+                self._manifest = Manifest.from_bytes(raw, self._manifest_path, self._read_index)
+            except FileNotFoundError as exc:  # a writer folded the index again meanwhile?
+                if self._manifest_path.read_bytes() == raw:
+                    raise StoreCorrupt(f"{exc.filename}: index file is missing although {self._manifest_path} names it") from None
+                continue
+            self._raw = raw
+            return
+        raise StoreError(f"{self._manifest_path} changed {READ_RETRIES} times while being read; try again")
+
+    def _read_index(self, kind: str, ref: IndexRef) -> dict[str, PartMeta]:
+        cached = self._indexes.get(kind)
+        if cached is not None and cached[0] == ref:
+            return cached[1]
+        path = self._data / ref.file_name(kind)
+        raw = path.read_bytes()
+        if digest(raw) != ref.digest:
+            raise StoreCorrupt(f"{path}: content does not match its seal in {MANIFEST_NAME} (torn or edited)")
+        rows = parse_index(raw, kind, path)
+        self._indexes[kind] = (ref, rows)
+        return rows
+
+    def close(self) -> None:
+        with self._mutex:
+            self._closed = True
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed")
+
+    # ---- reading -------------------------------------------------------------
+
+    def _read(self, fn: Callable[[View], Any]) -> Any:
+        with self._mutex:
+            self._check_open()
+            if self._staged is not None:
+                return fn(self._view(self._staged))
+            for _ in range(READ_RETRIES):
+                self._refresh()
+                try:
+                    return fn(self._view())
+                except FileNotFoundError as exc:
+                    before = self._raw
+                    self._refresh()
+                    if self._raw == before:
+                        raise StoreCorrupt(
+                            f"{exc.filename}: partition file is missing although {self._manifest_path} names it"
+                        ) from None
+            raise StoreError(f"{self.path} changed {READ_RETRIES} times during one read; try again")
+
+    def _view(self, staged: Staged | None = None) -> View:
+        manifest = staged.base if staged is not None else self._manifest
+        return View(manifest, self._cache.load, self._data, staged)
+
+    def get(self, model: type[R], id: str) -> R:
+        codec.kind_of(model)
+
+        def run(view: View) -> R:
+            found = self._locate(view, model, id)
+            if found is None:
+                raise NotFound(f"{model.__name__} {id} not found in {self.path}")
+            key, _, doc = found
+            return codec.load(model, doc, view.where(model.table, key))
+
+        return self._read(run)
+
+    def find(self, model: type[R], **equals: Any) -> list[R]:
+        return self.page(model, 0, None, **equals)
+
+    def all(self, model: type[R]) -> list[R]:
+        return self.page(model, 0, None)
+
+    def page(
+        self, model: type[R], offset: int, limit: int | None, reverse: bool = False, **equals: Any
+    ) -> list[R]:
+        """Records in id order (newest first with ``reverse``), ``offset`` skipped, at most ``limit``."""
+        kind = codec.kind_of(model)
+        check_window(offset, limit)
+        cond = query(codec.filter_values(model, equals))
+
+        def run(view: View) -> list[R]:
+            rows = walk(view, kind, cond, reverse, offset)
+            return [codec.load(model, doc, where) for doc, where in islice(rows, limit)]
+
+        return self._read(run)
+
+    def count(self, model: type[R], **equals: Any) -> int:
+        kind = codec.kind_of(model)
+        cond = query(codec.filter_values(model, equals))
+
+        def run(view: View) -> int:
+            if cond is None:
+                return view.total(kind)
+            return sum(partition_table(view, kind, key).count(cond) for key in view.keys(kind))
+
+        return self._read(run)
+
+    def generation(self) -> int:
+        """Goes up with every commit, in any process; cheap enough to poll."""
+        return self._read(lambda view: view.manifest.generation)
+
+    def _locate(self, view: View, model: type[Record], record_id: str) -> tuple[str, int, dict] | None:
+        kind = model.table
+        if not isinstance(record_id, str) or not record_id:
+            return None
+        n = codec.numbered(model, record_id)
+        if n is not None:
+            key = codec.part_of(n, view.manifest.part_size)
+            doc = partition_table(view, kind, key).get(doc_id=n)
+            return (key, n, doc) if doc is not None and doc.get("id") == record_id else None
+        key = codec.bucket_of(record_id)
+        doc = partition_table(view, kind, key).get(where("id") == record_id)
+        return (key, doc.doc_id, doc) if doc is not None else None
+
+    # ---- writing -------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything written inside commits together at exit, or not at all on an exception.
+
+        Holds the writer lock throughout; reads inside see the latest commit plus
+        this transaction's own writes. Nested blocks join the outer one; an
+        exception out of a nested block undoes that block's writes only.
+        """
+        with self._mutex:
+            self._check_open()
+            if self._staged is not None:
+                point = self._staged.savepoint()
+                try:
+                    yield
+                except BaseException:
+                    self._staged.restore(point)
+                    raise
+                return
+            self._writer.acquire()
+            try:
+                self._refresh()
+                staged = self._staged = Staged.on(self._manifest)
+                try:
+                    yield
+                    if staged.parts:
+                        self._commit(staged)
+                finally:
+                    self._staged = None
+            finally:
+                self._writer.release()
+
+    def insert(self, record: R) -> R:
+        """Store a new record; allocates ``id`` when empty. Returns the stored copy (``record`` is not changed)."""
+        model = type(record)
+        kind = codec.kind_of(model)
+        with self.transaction():
+            staged = self._staged
+            assert staged is not None
+            view = self._view(staged)
+            now = utcnow()
+            if record.id:
+                codec.check_id(model, record.id)
+                record_id, n = record.id, codec.numbered(model, record.id)
+            else:
+                n = staged.next_id.get(kind, 1)
+                record_id = codec.format_id(model, n)
+            doc = codec.dump(record, created_at=now, updated_at=now)
+            doc["id"] = record_id
+            stored = self._checked(model, doc)
+            if self._locate(view, model, record_id) is not None:
+                raise StoreError(f"{model.__name__} {record_id} already exists in {self.path}")
+            if n is not None:
+                key, doc_id = codec.part_of(n, view.manifest.part_size), n
+                staged.next_id[kind] = max(staged.next_id.get(kind, 1), n + 1)
+            else:
+                key = codec.bucket_of(record_id)
+                doc_id = max(map(int, view.docs(kind, key)), default=0) + 1
+            partition_table(view, kind, key).insert(Document(doc, doc_id=doc_id))
+            return stored
+
+    def update(self, record: R) -> R:
+        """Replace the stored record with the same id; keeps ``created_at``, sets ``updated_at``."""
+        model = type(record)
+        kind = codec.kind_of(model)
+        with self.transaction():
+            staged = self._staged
+            assert staged is not None
+            view = self._view(staged)
+            found = self._locate(view, model, record.id)
+            if found is None:
+                raise NotFound(f"{model.__name__} {record.id or '(no id)'} not found in {self.path}")
+            key, doc_id, old = found
+            doc = codec.dump(record, updated_at=utcnow())
+            doc["created_at"] = old["created_at"]
+            stored = self._checked(model, doc)
+            table = partition_table(view, kind, key)
+            table.remove(doc_ids=[doc_id])
+            table.insert(Document(doc, doc_id=doc_id))
+            return stored
+
+    def _checked(self, model: type[R], doc: dict[str, Any]) -> R:
+        try:
+            return codec.load(model, doc, "record to write")
+        except StoreCorrupt as exc:
+            raise StoreError(str(exc)) from None
+
+    def _commit(self, staged: Staged) -> None:
+        base = staged.base
+        generation = base.generation + 1
+        changed: dict[str, dict[str, PartMeta]] = {}
+        superseded: list[str] = []
+        written: list[tuple[str, Docs, int]] = []
+        for (kind, key), docs in staged.parts.items():
+            raw = self._cache.encode(kind, key, docs)
+            name = part_file_name(kind, key, generation)
+            write_durable(self._data / name, raw)
+            lo, hi = staged.ranges.get(key, (None, None)) if kind == LOG_KIND else (None, None)
+            old = base.part(kind, key)
+            if old is not None:
+                superseded.append(part_file_name(kind, key, old.version))
+            changed.setdefault(kind, {})[key] = PartMeta(generation, len(docs), digest(raw), lo, hi)
+            written.append((name, docs, len(raw)))
+        manifest, indexes = base.successor(changed, staged.next_id, staged.log_next_seq, staged.log_head)
+        for kind, raw in indexes:
+            write_durable(self._data / manifest.index[kind].file_name(kind), raw)
+            if kind in base.index:
+                superseded.append(base.index[kind].file_name(kind))
+        self._step("partitions-written")
+        fsync_dir(self._data)
+        raw = manifest.to_bytes()
+        replace_atomic(self._manifest_path, raw, before_replace=lambda: self._step("manifest-written"))
+        self._manifest, self._raw = manifest, raw
+        for kind, _ in indexes:
+            self._indexes[kind] = (manifest.index[kind], manifest.parts[kind])
+        for name, docs, size in written:
+            self._cache.put(name, docs, size)
+        self._step("manifest-replaced")
+        for name in superseded:
+            (self._data / name).unlink(missing_ok=True)
+
+    def _step(self, name: str) -> None:
+        if self._commit_hook is not None:
+            self._commit_hook(name)
+
+    # ---- the change log ------------------------------------------------------
+
+    def append_log(self, entry: ChangeLogEntry) -> ChangeLogEntry:
+        """Append to the hash-chained log (inside the open transaction, if any)."""
+        if not isinstance(entry, ChangeLogEntry):
+            raise StoreError(f"append_log takes a ChangeLogEntry, got {type(entry).__name__}")
+        with self.transaction():
+            staged = self._staged
+            assert staged is not None
+            view = self._view(staged)
+            seq = staged.log_next_seq
+            doc = codec.dump(entry)
+            doc.update(seq=seq, prev_hash=staged.log_head, hash="")
+            doc["hash"] = entry_hash(doc)
+            stored = self._checked(ChangeLogEntry, doc)
+            key = codec.part_of(seq, view.manifest.segment_size)
+            partition_table(view, LOG_KIND, key).insert(Document(doc, doc_id=seq))
+            at = codec.epoch_us(stored.at)
+            lo, hi = view.at_range(key)
+            staged.ranges[key] = (at if lo is None else min(lo, at), at if hi is None else max(hi, at))
+            staged.log_next_seq = seq + 1
+            staged.log_head = doc["hash"]
+            return stored
+
+    def log(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        campaign_id: str | None = None,
+        experiment_id: str | None = None,
+        kind: str | None = None,
+        initiator: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[ChangeLogEntry]:
+        """Entries in seq order (newest first with ``reverse``); ``since`` inclusive, ``until`` exclusive."""
+        check_window(offset, limit)
+        lo = codec.epoch_us(codec.utc(since, "since")) if since is not None else None
+        hi = codec.epoch_us(codec.utc(until, "until")) if until is not None else None
+        equals = {
+            name: value
+            for name, value in (
+                ("campaign_id", campaign_id),
+                ("experiment_id", experiment_id),
+                ("kind", kind),
+                ("initiator", initiator),
+            )
+            if value is not None
+        }
+        cond = query(codec.filter_values(ChangeLogEntry, equals))
+        if lo is not None or hi is not None:
+            in_time = where("at").test(
+                lambda text: (lo is None or codec.iso_epoch_us(text) >= lo)
+                and (hi is None or codec.iso_epoch_us(text) < hi)
+            )
+            cond = in_time if cond is None else cond & in_time
+
+        def run(view: View) -> list[ChangeLogEntry]:
+            def overlaps(key: str) -> bool:
+                first, last = view.at_range(key)
+                return first is None or ((lo is None or last >= lo) and (hi is None or first < hi))
+
+            rows = walk(view, LOG_KIND, cond, reverse, offset, keep=overlaps)
+            return [codec.load(ChangeLogEntry, doc, where_) for doc, where_ in islice(rows, limit)]
+
+        return self._read(run)
+
+    def log_count(self) -> int:
+        return self._read(lambda view: view.log_size)
+
+    def verify_log(self, anchors: dict[int, str] | None = None) -> LogVerification:
+        """Check the whole chain and the segment seals; ``anchors`` maps seq to a hash recorded elsewhere."""
+        with self._mutex:
+            self._check_open()
+            result = None
+            for _ in range(READ_RETRIES):
+                self._refresh()
+                before = self._raw
+                result = verify_chain(self._manifest, self._data, Path.read_bytes, anchors)
+                self._refresh()
+                if result.ok or self._raw == before:  # a failure seen while a writer moved on is re-checked
+                    return result
+            assert result is not None
+            return result
+
+    # ---- the engine lock -----------------------------------------------------
+
+    def engine_lock(self) -> AbstractContextManager[None]:
+        """Hold the workspace's engine lock; EngineBusy at once if another engine holds it."""
+        self._check_open()
+        return self._engine.hold()
+
+    def engine_running(self) -> bool:
+        return self._engine.running()

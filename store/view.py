@@ -1,0 +1,88 @@
+"""What one operation sees: a committed manifest, plus a transaction's staged partitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from store.errors import StoreError
+from store.manifest import LOG_KIND, Manifest, PartMeta, part_file_name, part_sort_key
+from store.partition import Docs
+
+Loader = Callable[[str, str, PartMeta], Docs]
+
+
+@dataclass
+class Staged:
+    """A transaction's changes: whole new partitions and the counters they moved."""
+
+    base: Manifest
+    parts: dict[tuple[str, str], Docs] = field(default_factory=dict)
+    next_id: dict[str, int] = field(default_factory=dict)
+    log_next_seq: int = 1
+    log_head: str = ""
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # log segment -> (lo, hi) of `at`
+
+    @classmethod
+    def on(cls, base: Manifest) -> "Staged":
+        return cls(base, {}, dict(base.next_id), base.log_next_seq, base.log_head, {})
+
+    def savepoint(self) -> tuple:
+        return (dict(self.parts), dict(self.next_id), self.log_next_seq, self.log_head, dict(self.ranges))
+
+    def restore(self, point: tuple) -> None:
+        parts, next_id, self.log_next_seq, self.log_head, ranges = point
+        self.parts, self.next_id, self.ranges = dict(parts), dict(next_id), dict(ranges)
+
+
+class View:
+    def __init__(self, manifest: Manifest, loader: Loader, data_dir: Path, staged: Staged | None = None) -> None:
+        self.manifest = manifest
+        self._load = loader
+        self._dir = data_dir
+        self.staged = staged
+
+    def keys(self, kind: str) -> list[str]:
+        keys = set(self.manifest.parts.get(kind, {}))
+        if self.staged is not None:
+            keys.update(k for (t, k) in self.staged.parts if t == kind)
+        return sorted(keys, key=part_sort_key)
+
+    def count(self, kind: str, key: str) -> int:
+        if self.staged is not None and (kind, key) in self.staged.parts:
+            return len(self.staged.parts[(kind, key)])
+        meta = self.manifest.part(kind, key)
+        return meta.count if meta else 0
+
+    def total(self, kind: str) -> int:
+        return sum(self.count(kind, key) for key in self.keys(kind))
+
+    def at_range(self, key: str) -> tuple[int | None, int | None]:
+        if self.staged is not None and key in self.staged.ranges:
+            return self.staged.ranges[key]
+        meta = self.manifest.part(LOG_KIND, key)
+        return (meta.lo, meta.hi) if meta else (None, None)
+
+    def docs(self, kind: str, key: str) -> Docs:
+        if self.staged is not None and (kind, key) in self.staged.parts:
+            return self.staged.parts[(kind, key)]
+        meta = self.manifest.part(kind, key)
+        return self._load(kind, key, meta) if meta else {}
+
+    def where(self, kind: str, key: str) -> str:
+        """The file a document comes from, for error messages."""
+        if self.staged is not None and (kind, key) in self.staged.parts:
+            return f"{kind} partition {key} (uncommitted)"
+        meta = self.manifest.part(kind, key)
+        return str(self._dir / part_file_name(kind, key, meta.version)) if meta else f"{kind}/{key}"
+
+    def stage(self, kind: str, key: str, docs: Docs) -> None:
+        if self.staged is None:
+            raise StoreError("write outside a transaction")
+        self.staged.parts[(kind, key)] = docs
+
+    @property
+    def log_size(self) -> int:
+        seq = self.staged.log_next_seq if self.staged is not None else self.manifest.log_next_seq
+        return seq - 1
