@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import importlib
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -86,25 +87,35 @@ RESULTS: dict[tuple[str, str], Any] = {
 
 
 class GuardedPorts:
-    """Calls the MaaS modules with a timeout and validates what they return."""
+    """Calls the MaaS modules with a timeout and validates what they return.
+
+    Each call runs on its own daemon thread: a hung adapter is abandoned, and it
+    never keeps the process from exiting.
+    """
 
     def __init__(self, maas: MaaS, timeout_s: float) -> None:
         self._modules = {"teacher": maas.teacher, "emulator": maas.emulator, "tuner": maas.tuner}
         self.timeout_s = timeout_s
-        # Daemon-like pool: a hung adapter call is abandoned, not joined.
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="port")
 
     def call(self, role: str, call: str, *args: Any, timeout_s: float | None = None, **kwargs: Any) -> Any:
         module = self._modules[role]
         fn: Callable[..., Any] | None = getattr(module, call, None)
         if fn is None:
             raise AdapterError(role, call, f"{type(module).__name__} has no method {call!r}")
-        future = self._pool.submit(fn, *args, **kwargs)
+        limit = timeout_s or self.timeout_s
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the caller below
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name=f"port-{role}.{call}", daemon=True).start()
         try:
-            value = future.result(timeout=timeout_s or self.timeout_s)
+            value = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
-            future.cancel()
-            raise AdapterError(role, call, f"no answer within {timeout_s or self.timeout_s:g} s") from exc
+            raise AdapterError(role, call, f"no answer within {limit:g} s") from exc
         except AdapterError:
             raise
         except Exception as exc:
@@ -112,4 +123,4 @@ class GuardedPorts:
         return _validated(role, call, value, RESULTS[(role, call)])
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: calls own their threads."""
