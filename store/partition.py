@@ -56,13 +56,14 @@ class PartitionCache:
     a segment re-encodes one entry, not the segment.
     """
 
-    def __init__(self, data_dir: Path, budget: int = 16 << 20, encoded_parts: int = 32) -> None:
+    def __init__(self, data_dir: Path, budget: int = 16 << 20, encoded_parts: int = 8) -> None:
         self._dir = data_dir
         self._budget = budget
         self._used = 0
         self._parts: OrderedDict[str, tuple[Docs, int]] = OrderedDict()
         self._encoded: OrderedDict[tuple[str, str], dict[str, tuple[dict[str, Any], str]]] = OrderedDict()
         self._encoded_parts = encoded_parts
+        self._empty: OrderedDict[tuple[str, Any], None] = OrderedDict()  # (file, query) that match nothing
 
     def load(self, kind: str, key: str, meta: PartMeta) -> Docs:
         """The documents of a partition; FileNotFoundError if it vanished (the caller retries)."""
@@ -90,6 +91,18 @@ class PartitionCache:
         while self._used > self._budget and len(self._parts) > 1:
             self._used -= self._parts.popitem(last=False)[1][1]
 
+    def known_empty(self, name: str, cond: Any) -> bool:
+        if not _cacheable(cond) or (name, cond) not in self._empty:
+            return False
+        self._empty.move_to_end((name, cond))
+        return True
+
+    def remember_empty(self, name: str, cond: Any, limit: int = 8192) -> None:
+        if _cacheable(cond):
+            self._empty[(name, cond)] = None
+            while len(self._empty) > limit:
+                self._empty.popitem(last=False)
+
     def encode(self, kind: str, key: str, docs: Docs) -> bytes:
         """The file bytes of a partition, documents in id order, reusing known encodings."""
         known = self._encoded.pop((kind, key), {})
@@ -105,6 +118,10 @@ class PartitionCache:
         while len(self._encoded) > self._encoded_parts:
             self._encoded.popitem(last=False)
         return ("{" + json.dumps(kind) + ":{" + ",".join(pieces) + "}}").encode("utf-8")
+
+
+def _cacheable(cond: Any) -> bool:
+    return bool(getattr(cond, "is_cacheable", lambda: False)())
 
 
 def _encode(doc: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from store.errors import StoreError
 from store.partition import partition_table
 from store.view import View
 
+
 def check_window(offset: int, limit: int | None) -> None:
     if not isinstance(offset, int) or offset < 0:
         raise StoreError(f"offset must be a non-negative integer, got {offset!r}")
@@ -46,8 +47,7 @@ def walk(
     skip = offset
 
     def partition(key: str) -> list[tuple[dict[str, Any], str]]:
-        table = partition_table(view, kind, key)
-        docs = table.search(cond) if cond is not None else table.all()
+        docs = matching(view, kind, key, cond)
         docs.sort(key=lambda d: d.doc_id, reverse=reverse)
         src = view.where(kind, key)
         return [(d, src) for d in docs]
@@ -76,3 +76,27 @@ def walk(
             continue
         yield from rows[skip:]
         skip = 0
+
+
+def matching(view: View, kind: str, key: str, cond: QueryLike | None) -> list:
+    """TinyDB documents of one partition that match ``cond`` (all without one).
+
+    A committed partition never changes, so "nothing here matches" is
+    remembered per file and query: the engine's repeated scans (pending
+    commands, experiments awaiting approval) skip such partitions unread.
+    """
+    if cond is None:
+        return partition_table(view, kind, key).all()
+    name = view.file_name(kind, key)
+    if name is not None and view.known_empty(name, cond):
+        return []
+    docs = partition_table(view, kind, key).search(cond)
+    if name is not None and not docs:
+        view.remember_empty(name, cond)
+    return docs
+
+
+def count(view: View, kind: str, cond: QueryLike | None) -> int:
+    if cond is None:
+        return view.total(kind)
+    return sum(len(matching(view, kind, key, cond)) for key in view.keys(kind))

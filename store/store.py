@@ -46,6 +46,7 @@ from store.manifest import (
 from store.models import ChangeLogEntry, Record, utcnow
 from store.partition import Docs, PartitionCache, partition_table
 from store.query import check_window, query, walk
+from store.query import count as count_matching
 from store.view import Staged, View
 
 R = TypeVar("R", bound=Record)
@@ -186,7 +187,7 @@ class Store:
 
     def _view(self, staged: Staged | None = None) -> View:
         manifest = staged.base if staged is not None else self._manifest
-        return View(manifest, self._cache.load, self._data, staged)
+        return View(manifest, self._cache, self._data, staged)
 
     def get(self, model: type[R], id: str) -> R:
         codec.kind_of(model)
@@ -224,12 +225,7 @@ class Store:
         kind = codec.kind_of(model)
         cond = query(codec.filter_values(model, equals))
 
-        def run(view: View) -> int:
-            if cond is None:
-                return view.total(kind)
-            return sum(partition_table(view, kind, key).count(cond) for key in view.keys(kind))
-
-        return self._read(run)
+        return self._read(lambda view: count_matching(view, kind, cond))
 
     def generation(self) -> int:
         """Goes up with every commit, in any process; cheap enough to poll."""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+
+from tinydb.queries import QueryLike
 
 from store.errors import StoreError
-from store.manifest import LOG_KIND, Manifest, PartMeta, part_file_name, part_sort_key
-from store.partition import Docs
-
-Loader = Callable[[str, str, PartMeta], Docs]
+from store.manifest import LOG_KIND, Manifest, part_file_name, part_sort_key
+from store.partition import Docs, PartitionCache
 
 
 @dataclass
@@ -37,9 +36,11 @@ class Staged:
 
 
 class View:
-    def __init__(self, manifest: Manifest, loader: Loader, data_dir: Path, staged: Staged | None = None) -> None:
+    def __init__(
+        self, manifest: Manifest, cache: PartitionCache, data_dir: Path, staged: Staged | None = None
+    ) -> None:
         self.manifest = manifest
-        self._load = loader
+        self._cache = cache
         self._dir = data_dir
         self.staged = staged
 
@@ -68,7 +69,20 @@ class View:
         if self.staged is not None and (kind, key) in self.staged.parts:
             return self.staged.parts[(kind, key)]
         meta = self.manifest.part(kind, key)
-        return self._load(kind, key, meta) if meta else {}
+        return self._cache.load(kind, key, meta) if meta else {}
+
+    def file_name(self, kind: str, key: str) -> str | None:
+        """The committed file this view reads the partition from (None if staged or absent)."""
+        if self.staged is not None and (kind, key) in self.staged.parts:
+            return None
+        meta = self.manifest.part(kind, key)
+        return part_file_name(kind, key, meta.version) if meta else None
+
+    def known_empty(self, name: str, cond: QueryLike) -> bool:
+        return self._cache.known_empty(name, cond)
+
+    def remember_empty(self, name: str, cond: QueryLike) -> None:
+        self._cache.remember_empty(name, cond)
 
     def where(self, kind: str, key: str) -> str:
         """The file a document comes from, for error messages."""

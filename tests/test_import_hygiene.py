@@ -15,7 +15,8 @@ def core_modules() -> list[str]:
         module = __import__(package)
         names.append(package)
         for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
-            names.append(info.name)
+            if not info.name.endswith(".__main__"):  # running a __main__ starts the program
+                names.append(info.name)
     return names
 
 

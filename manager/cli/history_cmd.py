@@ -133,7 +133,11 @@ def _line(entry: ChangeLogEntry) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 def verify(ctx: click.Context, anchors: tuple[str, ...], as_json: bool) -> None:
-    """Check the change log's hash chain and seals; exit 1 at the first entry that does not match."""
+    """Check the change log's hash chain and seals.
+
+    Prints the first entry that does not match and exits 1; exits 0 when all
+    entries verify, 2 when there is no readable store.
+    """
     try:
         pinned = parse_anchors(anchors)
     except ValueError as exc:

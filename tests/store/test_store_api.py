@@ -250,3 +250,26 @@ def test_editing_a_returned_record_never_edits_the_store(store: Store) -> None:
     logged.data["metrics"]["p"].append(2)
     assert store.log()[0].data == {"metrics": {"p": [1]}}
 
+
+
+def test_repeated_scans_skip_partitions_known_to_match_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from store.partition import PartitionCache
+
+    with store.transaction():
+        for i in range(200):
+            store.insert(experiment(title=f"e{i}"))
+    assert store.find(Experiment, state="running") == []
+    loads: list[str] = []
+    real_load = PartitionCache.load
+    monkeypatch.setattr(PartitionCache, "load", lambda self, kind, key, meta: loads.append(key) or real_load(self, kind, key, meta))
+    assert store.find(Experiment, state="running") == [] and loads == []
+    record = store.get(Experiment, "exp-000150")
+    record.state = "running"
+    store.update(record)  # its partition gets a new file: the old "no match" no longer applies
+    assert [r.id for r in store.find(Experiment, state="running")] == ["exp-000150"]
+    assert store.count(Experiment, state="running") == 1
+    with store.transaction():
+        other = store.get(Experiment, "exp-000002")
+        other.state = "running"
+        store.update(other)
+        assert [r.id for r in store.find(Experiment, state="running")] == ["exp-000002", "exp-000150"]
