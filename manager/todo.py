@@ -120,5 +120,7 @@ def render_meta_prompt(store: Any, rulebook: Any, campaign: Campaign | None = No
 
 
 def rulebook_rollback_bound(rulebook: Any) -> str:
-    bound = getattr(getattr(rulebook, "degradation", None), "relative_bound", None)
-    return f"{bound * 100:g}% of its baseline" if isinstance(bound, (int, float)) else "the rule files' bound"
+    text = f"{rulebook.degradation.default_bound * 100:g}% of its baseline"
+    if rulebook.degradation.bounds:
+        text += " (" + ", ".join(f"{m}: {b * 100:g}%" for m, b in sorted(rulebook.degradation.bounds.items())) + ")"
+    return text
