@@ -82,6 +82,7 @@ class Engine:
     async def run(self, *, until_idle: bool = False, max_cycles: int | None = None) -> None:
         """Run until stopped (or, with ``until_idle``, until nothing is left to do)."""
         with self.store.raw.engine_lock():
+            self.ctx.stop.clear()
             await asyncio.to_thread(self.recover)
             self._log("engine", "engine started")
             try:

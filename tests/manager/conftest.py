@@ -10,6 +10,7 @@ import pytest
 import scripted_maas
 from manager.demo import ensure_workspace
 from manager.engine import Engine
+from store.models import Campaign
 from manager.workspace import rules_dir
 
 
@@ -45,3 +46,22 @@ def run(engine: Engine, **kw) -> Engine:
     kw.setdefault("until_idle", True)
     asyncio.run(engine.run(**kw))
     return engine
+
+
+def learn(engine: Engine, max_cycles: int, reviewer: str = "reviewer") -> Engine:
+    """Run headless as an operator would, approving each change that waits for a human."""
+    from manager.approvals import approve
+    from store.models import Experiment
+
+    while True:
+        engine.cycles_run = 0
+        budget = max_cycles - sum(c.cycles_done for c in engine.store.all(Campaign))
+        if budget <= 0:
+            return engine
+        run(engine, max_cycles=budget)
+        waiting = engine.store.find(Experiment, state="awaiting_approval")
+        if not waiting:
+            return engine
+        for exp in waiting:
+            with engine.store.raw.engine_lock():
+                approve(engine.ctx, exp.id, exp.proposal_hash, reviewer)

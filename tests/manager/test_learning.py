@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import run, scripted_engine, scripted_workspace, start_campaign
+from conftest import learn, run, scripted_engine, scripted_workspace, start_campaign
 
 from manager.engine import Engine
 from manager.summary import run_summary
@@ -10,7 +10,7 @@ from store.models import Campaign, Cycle, Experiment, MetricSnapshot, Task
 
 
 def test_demo_reaches_every_target_on_the_golden_set_within_15_cycles(demo_ws):
-    engine = run(Engine(demo_ws), max_cycles=15)
+    engine = learn(Engine(demo_ws), max_cycles=15)
     summary = run_summary(engine.ctx)
     (campaign,) = summary["campaigns"]
     assert campaign["cycles"] <= 15
@@ -25,10 +25,12 @@ def test_demo_reaches_every_target_on_the_golden_set_within_15_cycles(demo_ws):
         change = [e for e in store.log(experiment_id=exp.id) if e.kind == "change"]
         assert len(change) == 1, "each change is applied exactly once"
     assert store.verify_log().ok
+    approvals = [e for e in store.log(kind="approval") if "approved by reviewer" in e.summary]
+    assert approvals, "the demo asks a human for abstain_threshold changes"
 
 
 def test_every_cycle_leaves_tasks_done_and_cycles_at_rest(demo_ws):
-    engine = run(Engine(demo_ws), max_cycles=3)
+    engine = learn(Engine(demo_ws), max_cycles=3)
     store = engine.store
     assert {t.state for t in store.all(Task)} <= {"completed"}
     assert {c.state for c in store.all(Cycle)} <= {"IDLE"}

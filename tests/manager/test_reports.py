@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import run
+from conftest import learn
 
 from manager.cli import main
 from manager.engine import Engine
@@ -19,7 +19,7 @@ def learned(tmp_path_factory):
 
     ws = tmp_path_factory.mktemp("learned") / "ws"
     ensure_workspace(ws)
-    return run(Engine(ws), max_cycles=4)
+    return learn(Engine(ws), max_cycles=4)
 
 
 def test_todo_lists_finished_tasks_in_seed_form(learned):
