@@ -1,0 +1,1 @@
+"""Modal prompts: each binds its own keys and dismisses with the answer."""

@@ -1,0 +1,98 @@
+"""What every page of the app shares: header, screen bar, footer, and store-driven refresh.
+
+A page reads the store in a thread worker (``fetch``) and shows the result on the
+event loop (``show``). It refreshes when the store's generation moves while it is
+on screen, and when it comes back into view after the store moved; a refresh asked
+for while one is running is folded into one more run afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from tui.messages import StoreChanged
+from tui.widgets.navbar import NavBar
+
+
+class Page(Screen):
+    MODE: ClassVar[str] = ""
+    # pages whose rows come from elsewhere (a LazyTable) re-check them even when their own data is the same
+    show_unchanged: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen_generation = -2
+        self._fetching = False
+        self._again = False
+        self._shown: Any = None
+
+    @property
+    def session(self):
+        return self.app.session
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield NavBar(self.MODE or self.app.current_mode)
+        yield from self.compose_body()
+        yield Static("", id="page-problem", classes="problem")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    # -- refresh ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.seen_generation != self.app.generation:
+            self.reload()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        if message.generation != self.seen_generation:
+            self.reload()
+
+    def reload(self) -> None:
+        if self._fetching:
+            self._again = True
+            return
+        self._fetching = True
+        generation, session = self.app.generation, self.session
+        self.run_worker(lambda: (generation, self.fetch(session)), thread=True, group="page-fetch",
+                        exit_on_error=False)
+
+    def fetch(self, session: Any) -> Any:
+        """Read what the page shows (runs in a thread: no widget access here)."""
+        return None
+
+    def show(self, data: Any) -> None:
+        """Put fetched data on screen (runs on the event loop)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "page-fetch" or event.state not in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self._fetching = False
+        problem = self.query_one("#page-problem", Static)
+        if event.state == WorkerState.SUCCESS:
+            generation, data = event.worker.result
+            self.seen_generation = generation
+            problem.update("")
+            problem.set_class(False, "-shown")
+            if data is None or data != self._shown or self.show_unchanged:
+                self._shown = data
+                self.show(data)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            problem.update(Text(f"Could not read the store: {type(error).__name__}: {error}", style="bold red"))
+            problem.set_class(True, "-shown")
+        if self._again:
+            self._again = False
+            self.reload()

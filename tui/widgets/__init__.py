@@ -1,0 +1,1 @@
+"""Widgets of the TUI, each about one thing the Manager shows."""

@@ -1,0 +1,174 @@
+"""A table that pages rows in as the cursor nears its end, so a long list never stalls the UI.
+
+Rows come from a ``loader(offset, limit)`` that runs in a thread worker and returns
+``(key, cells)`` pairs, newest first, the first cell showing the key; ``order(key)`` gives
+the number they are sorted by (a sequence number or the number in a record id). Keys de-duplicate rows when new
+records shift the offsets while someone is reading. When the store changes, only the
+first page is read again: new rows are merged in at the top, changed cells updated,
+rows that no longer match removed; rows further down stay as they were loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import Worker, WorkerState
+
+from tui.widgets.tables import cursor_key, row_keys, sync_rows
+
+Row = tuple[str, Sequence[Any]]
+Loader = Callable[[int, int], list[Row]]
+
+
+def id_order(key: str) -> int:
+    """``exp-000123`` or ``123`` -> 123."""
+    tail = key.rpartition("-")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+class LazyTable(DataTable):
+    BINDINGS = [
+        # rows, not columns: Home and End go to the first and the last row loaded so far
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row (loads more)", show=False),
+    ]
+    DEFAULT_CSS = """
+    LazyTable {
+        height: 1fr;
+    }
+    """
+
+    class Loaded(Message):
+        """Rows arrived (the first page after ``reset``, or one more page)."""
+
+        def __init__(self, table: "LazyTable") -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> "LazyTable":
+            return self.table
+
+    def __init__(self, *, chunk: int = 100, margin: int = 20, order: Callable[[str], int] = id_order,
+                 **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.chunk = chunk
+        self.margin = margin
+        self.order = order
+        self.exhausted = False
+        self._loader: Loader | None = None
+        self._keys: set[str] = set()
+        self._epoch = 0
+        self._busy = False
+
+    # -- loading -----------------------------------------------------------------
+
+    def reset(self, loader: Loader) -> None:
+        """Show the rows of ``loader`` from the top."""
+        self._loader = loader
+        self._epoch += 1
+        self._busy = False
+        self.exhausted = False
+        self.loading = True
+        self._fetch("reset", 0, self.chunk)
+
+    def refresh_head(self) -> None:
+        """Read the first page again (the store changed); a fetch already running is enough."""
+        if self._loader is not None and not self._busy:
+            self._fetch("head", 0, self.chunk)
+
+    def _more(self) -> None:
+        if self._loader is None or self._busy or self.exhausted:
+            return
+        self._fetch("more", self.row_count, self.chunk)
+
+    def _fetch(self, purpose: str, offset: int, limit: int) -> None:
+        loader, epoch = self._loader, self._epoch
+        assert loader is not None
+        self._busy = True
+        self.run_worker(lambda: (purpose, epoch, limit, loader(offset, limit)), thread=True,
+                        group="lazy-table", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "lazy-table" or event.state not in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        event.stop()
+        if event.state != WorkerState.SUCCESS:
+            self._busy = False
+            self.loading = False
+            if event.state == WorkerState.ERROR:
+                self.notify(f"Could not read rows: {event.worker.error}", severity="error", markup=False)
+            return
+        purpose, epoch, limit, rows = event.worker.result
+        if epoch != self._epoch:
+            return  # a reset happened meanwhile; a newer fetch is on its way
+        self.loading = False
+        if purpose == "more":
+            self._append(rows)
+            self.exhausted = len(rows) < limit
+        elif purpose == "reset":
+            sync_rows(self, _unique(rows))
+            self._keys = set(row_keys(self))
+            self.exhausted = len(rows) < limit
+        else:
+            self._merge_head(_unique(rows), complete=len(rows) < limit)
+        # only now: adding rows moves the cursor, which must not ask for more mid-way
+        self._busy = False
+        self.post_message(self.Loaded(self))
+        if self.row_count and self.cursor_row >= self.row_count - self.margin:
+            self._more()  # the cursor reached the end while this fetch ran
+
+    def _append(self, rows: Sequence[Row]) -> None:
+        for key, cells in rows:
+            if key not in self._keys:
+                self._keys.add(key)
+                self.add_row(*cells, key=key)
+
+    def _merge_head(self, rows: list[Row], complete: bool) -> None:
+        """Fold a fresh first page into the rows shown, touching only what changed."""
+        fresh = dict(rows)
+        floor = min((self.order(k) for k in fresh), default=None)
+        gone = [k for k in self._keys if k not in fresh and (complete or (floor is not None and self.order(k) >= floor))]
+        new = [(k, cells) for k, cells in rows if k not in self._keys]
+        if not gone and not new:
+            sync_rows(self, [(k, fresh.get(k) or self.get_row(k)) for k in row_keys(self)])
+            return
+        current = cursor_key(self)
+        for key in gone:
+            self.remove_row(key)
+            self._keys.discard(key)
+        for key, cells in rows:
+            if key in self._keys:
+                old = self.get_row(key)
+                for column, cell, before in zip(self.columns, cells, old):
+                    if cell != before:
+                        self.update_cell(key, column, cell)
+        self._append(new)
+        if new:  # added at the end: move them up where they belong (the first column shows the key)
+            self.sort(next(iter(self.columns)), key=lambda cell: self.order(str(getattr(cell, "plain", cell))),
+                      reverse=True)
+        if current in self._keys:
+            self.move_cursor(row=self.get_row_index(current), animate=False)
+
+    # -- the cursor ----------------------------------------------------------------
+
+    @property
+    def current_key(self) -> str | None:
+        return cursor_key(self)
+
+    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if self.row_count and new.row >= self.row_count - self.margin:
+            self._more()
+
+
+def _unique(rows: Sequence[Row]) -> list[Row]:
+    seen: dict[str, Row] = {}
+    for row in rows:
+        seen.setdefault(row[0], row)
+    return list(seen.values())

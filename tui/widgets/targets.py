@@ -1,0 +1,44 @@
+"""Each target metric of a campaign against its target: the gap the rules computed, and a trend."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui import format as fmt
+from tui.data.dashboard import CampaignRow
+from tui.text import line
+
+
+def targets_table(campaign: CampaignRow, trend_width: int = 8) -> Table:
+    table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False, header_style="bold")
+    table.add_column("metric", no_wrap=True, ratio=1, min_width=13, overflow="ellipsis")
+    table.add_column("now", justify="right", no_wrap=True)
+    table.add_column("target", justify="right", no_wrap=True)
+    table.add_column("gap", justify="right", no_wrap=True)
+    table.add_column("trend", no_wrap=True, min_width=trend_width)
+    for t in campaign.targets:
+        now_style = "bold red" if t.exceeds else ""
+        table.add_row(
+            line(fmt.metric_label(t.metric, t.segment)),
+            Text(fmt.value(t.metric, t.current), style=now_style),
+            Text(fmt.target(t.metric, t.target, t.direction)),
+            fmt.gap_text(t.metric, t.gap, t.exceeds),
+            Text(fmt.spark(t.trend, trend_width), style="red" if t.exceeds else "cyan"),
+        )
+    return table
+
+
+class TargetsView(Static):
+    """The targets of the highlighted campaign (read-only, no cursor)."""
+
+    def show(self, campaign: CampaignRow | None) -> None:
+        if campaign is None:
+            self.update(Text("No campaign yet: press g to set a goal.", style="dim"))
+            return
+        if not campaign.targets:
+            self.update(Text("No targets: the rule files could not be read.", style="dim"))
+            return
+        # the trend takes what the other columns leave, 8 to 16 points
+        self.update(targets_table(campaign, trend_width=max(8, min(16, self.size.width - 44))))
