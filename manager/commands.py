@@ -28,6 +28,11 @@ class ReadOnly(CommandRefused):
     """This session may look but not change anything."""
 
 
+# What each verb cannot do without.
+REQUIRED = {"approve": ("experiment_id",), "reject": ("experiment_id",), "rollback": ("experiment_id",),
+            "pause": ("campaign_id",), "resume": ("campaign_id",), "abandon": ("campaign_id",), "goal": ("text",)}
+
+
 def execute(engine: "Engine", cmd: Command) -> str:
     """Carry out one command inside the engine; raise to refuse it."""
     from manager.approvals import approve, reject_proposal
@@ -39,6 +44,9 @@ def execute(engine: "Engine", cmd: Command) -> str:
     ctx, args, who = engine.ctx, cmd.args, cmd.issued_by
     if cmd.args.get("read_only"):
         raise ReadOnly("refused: the sender is in read-only mode")
+    missing = [name for name in REQUIRED.get(cmd.verb, ()) if not isinstance(args.get(name), str)]
+    if missing:  # a record written by another client or by hand: say what is wrong with it
+        raise CommandRefused(f"{cmd.verb}: needs {', '.join(missing)} as text, got {args!r}"[:300])
     if cmd.verb == "approve":
         return approve(ctx, args["experiment_id"], args.get("proposal_hash", ""), who)
     if cmd.verb == "reject":

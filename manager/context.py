@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from manager.adapters import GuardedPorts
+from manager.history_index import HistoryIndex
 from manager.workspace import WorkspaceConfig
 from rules import RuleSource
 from store import Store
@@ -69,6 +70,10 @@ class Context:
     ports: GuardedPorts
     emit: Callable[[EngineEvent], None]
     stop: threading.Event = field(default_factory=threading.Event)
+    history: HistoryIndex = field(default_factory=HistoryIndex)  # lookups the cycle repeats
+    # Held from reading the Tuner's active version to recording a change of it, so that
+    # cycles and commands running at the same time never apply over each other.
+    tuner_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def check_stop(self) -> None:
         if self.stop.is_set():

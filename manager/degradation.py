@@ -18,8 +18,8 @@ from store.models import Campaign, Cycle, Experiment, Incident, MetricSnapshot, 
 
 def unwatched_change(ctx: Context, active: ParamVersion) -> Experiment | None:
     """The applied experiment that produced the active version, if not yet watched."""
-    for exp in reversed(ctx.store.find(Experiment, state="applied", applied_version=active.id)):
-        if not ctx.store.find(MetricSnapshot, source="live", experiment_id=exp.id):
+    for exp in ctx.history.applied(ctx.store, active.id):
+        if not ctx.history.watched(ctx.store, exp.id):
             return exp
     return None
 
@@ -63,17 +63,18 @@ def rollback(
     fired: list[dict] | None = None,
 ) -> None:
     """Return to the experiment's baseline version through the Tuner, and record why."""
-    restored = ctx.ports.call("tuner", "rollback", exp.baseline_version)
-    exp = ctx.store.get(Experiment, exp.id)
-    lc = ExperimentLifecycle(exp, save=ctx.store.update)
-    with ctx.store.transaction():
-        lc.trigger("rollback")
-        record_version(ctx, restored, None)
-        ctx.store.insert(Incident(campaign_id=exp.campaign_id, experiment_id=exp.id, metrics=metrics or [],
-                                  reason=reason, action="rollback"))
-        ctx.store.append_log(journal.entry(
-            "rollback", f"{exp.id} rolled back to {restored.id}: {reason}", reason=reason, initiator=initiator,
-            actor=actor, campaign_id=exp.campaign_id, experiment_id=exp.id, fired=fired or [],
-            version=restored.id, previous_version=exp.applied_version))
+    with ctx.tuner_lock:  # see Context.tuner_lock
+        restored = ctx.ports.call("tuner", "rollback", exp.baseline_version)
+        exp = ctx.store.get(Experiment, exp.id)
+        lc = ExperimentLifecycle(exp, save=ctx.store.update)
+        with ctx.store.transaction():
+            lc.trigger("rollback")
+            record_version(ctx, restored, None)
+            ctx.store.insert(Incident(campaign_id=exp.campaign_id, experiment_id=exp.id, metrics=metrics or [],
+                                      reason=reason, action="rollback"))
+            ctx.store.append_log(journal.entry(
+                "rollback", f"{exp.id} rolled back to {restored.id}: {reason}", reason=reason, initiator=initiator,
+                actor=actor, campaign_id=exp.campaign_id, experiment_id=exp.id, fired=fired or [],
+                version=restored.id, previous_version=exp.applied_version))
     ctx.emit(EngineEvent("rollback", f"auto-rollback of {exp.title}: {reason}" if initiator == "auto"
                          else f"{exp.title} rolled back by {actor}", exp.campaign_id, exp.id))

@@ -83,7 +83,11 @@ class Engine:
         """Run until stopped (or, with ``until_idle``, until nothing is left to do)."""
         with self.store.raw.engine_lock():
             self.ctx.stop.clear()
-            await asyncio.to_thread(self.recover)
+            try:
+                await asyncio.to_thread(self.recover)
+            except AdapterError as exc:  # the tuner cannot say where it is: cycles would build on a guess
+                self._log("error", f"engine not started: {exc}", reason=str(exc))
+                raise
             self._log("engine", "engine started")
             try:
                 await self._loop(until_idle=until_idle, max_cycles=max_cycles)
@@ -92,6 +96,10 @@ class Engine:
                 if self._running:
                     await asyncio.gather(*self._running.values(), return_exceptions=True)
                 self._running.clear()
+                try:  # cycles that stopped at a step boundary leave nothing transient behind
+                    await asyncio.to_thread(self.recover)
+                except Exception:  # best effort: the next start recovers too
+                    pass
                 self._log("engine", "engine stopped")
                 self._emit(EngineEvent("stopped", "engine stopped"))
                 self.ctx.ports.close()
@@ -134,6 +142,7 @@ class Engine:
 
     def _cycle_failed(self, campaign_id: str, exc: BaseException) -> None:
         text = f"{type(exc).__name__}: {exc}"
+        self.reconcile_after_failure()
         self.recover_campaign(campaign_id, reason=f"cycle failed: {text}")
         self._log("error", f"{campaign_id}: cycle failed: {text}", campaign_id=campaign_id)
         self._emit(EngineEvent("error", f"cycle failed: {text}", campaign_id))
@@ -152,13 +161,20 @@ class Engine:
 
     def recover(self) -> None:
         """Put right what a crash or a stop left: transient states, tuner drift."""
-        for task in self.store.all(Task):
-            if task.state in TASK_TRANSIENT:
-                TaskLifecycle(task, save=self.store.update).trigger(
-                    "fail", changes={"error": "interrupted: the engine stopped"})
+        # Found by state, not by reading every record: a start must not cost all history.
+        for task in self._in_states(Task, TASK_TRANSIENT):
+            TaskLifecycle(task, save=self.store.update).trigger(
+                "fail", changes={"error": "interrupted: the engine stopped"})
+        stuck = {r.campaign_id for model, states in ((Experiment, EXPERIMENT_TRANSIENT), (Cycle, CYCLE_TRANSIENT))
+                 for r in self._in_states(model, states)}
         for campaign in self.store.all(Campaign):
-            self.recover_campaign(campaign.id, reason="interrupted: the engine stopped")
+            if campaign.id in stuck:  # elsewhere recover_campaign would find nothing to do
+                self.recover_campaign(campaign.id, reason="interrupted: the engine stopped")
         self.reconcile_tuner()
+
+    def _in_states(self, model: type, states: frozenset[str]) -> list[Any]:
+        found = [r for state in sorted(states) for r in self.store.find(model, state=state)]
+        return sorted(found, key=lambda r: (len(r.id), r.id))  # id order, as a whole-table read gives
 
     def recover_campaign(self, campaign_id: str, *, reason: str) -> None:
         for exp in self.store.find(Experiment, campaign_id=campaign_id):
@@ -186,20 +202,31 @@ class Engine:
         """The store is the record of decisions: the Tuner's active version must match it."""
         from manager.learning import record_version
 
-        active = self.ctx.ports.call("tuner", "active")
-        recorded = self.store.find(ParameterVersion, active=True)
-        if not recorded:
-            with self.store.transaction():
-                record_version(self.ctx, active, None)
-                self._log("engine", f"initial parameter version {active.id} recorded", version=active.id,
-                          params=active.params)
-            return
-        expected = recorded[-1].version
-        if active.id != expected:
-            restored = self.ctx.ports.call("tuner", "rollback", expected)
-            self._log("rollback", f"tuner reconciled: {active.id} was active, the change log says {expected}",
-                      reason="a change reached the tuner but was never recorded (crash between the two)",
-                      version=restored.id, previous_version=active.id)
+        with self.ctx.tuner_lock:
+            active = self.ctx.ports.call("tuner", "active")
+            recorded = self.store.find(ParameterVersion, active=True)
+            if not recorded:
+                with self.store.transaction():
+                    record_version(self.ctx, active, None)
+                    self._log("engine", f"initial parameter version {active.id} recorded", version=active.id,
+                              params=active.params)
+                return
+            expected = recorded[-1].version
+            if active.id != expected:
+                # One step reached the tuner but not the store: a lost rollback left the tuner
+                # on the parent of what the store records (apply it again); a lost apply on a child.
+                verb = "apply" if recorded[-1].parent == active.id else "rollback"
+                restored = self.ctx.ports.call("tuner", verb, expected)
+                self._log("rollback", f"tuner reconciled: {active.id} was active, the change log says {expected}",
+                          reason="a change reached the tuner but was never recorded (crash or failure between the two)",
+                          version=restored.id, previous_version=active.id)
+
+    def reconcile_after_failure(self) -> None:
+        """A failed step may have changed the tuner without recording it: put the tuner back."""
+        try:
+            self.reconcile_tuner()
+        except Exception as exc:  # tuner or store still failing: the next start reconciles
+            self._emit(EngineEvent("error", f"tuner not reconciled: {type(exc).__name__}: {exc}"))
 
     # --- rules --------------------------------------------------------------------
 
@@ -239,6 +266,7 @@ class Engine:
             except Stopped:
                 return
             except Exception as exc:  # refused, with the reason, for the sender to show
+                self.reconcile_after_failure()
                 cmd = cmd.model_copy(update={"state": "refused", "result": f"{exc}"})
             self.store.update(cmd)
 

@@ -35,7 +35,10 @@ def tried_moves(ctx: Context, campaign: Campaign) -> list[dict[str, Any]]:
 
 
 def policy_facts(ctx: Context, campaign: Campaign, exp: Experiment, current: float, proposed: float) -> dict[str, Any]:
-    others = [e for e in ctx.store.all(Experiment) if e.id != exp.id and e.state in RUNNING]
+    # Queries the store can answer without reading all history (bench/bench_cycle.py): by state,
+    # and by campaign (an experiment's cycle and its campaign's cycles are the campaign's own).
+    others = [e for state in sorted(RUNNING) for e in ctx.store.find(Experiment, state=state) if e.id != exp.id]
+    mine = [e for e in ctx.store.find(Experiment, campaign_id=campaign.id) if e.id != exp.id]
     return {
         "parameter": exp.factor,
         "current": current,
@@ -45,12 +48,8 @@ def policy_facts(ctx: Context, campaign: Campaign, exp: Experiment, current: flo
         or bool(campaign.allowed_factors and exp.factor not in campaign.allowed_factors),
         "running_experiments_on_parameter": sum(1 for e in others if e.factor == exp.factor),
         "running_experiments": len(others),
-        "factors_changed_this_cycle": sum(
-            1 for e in ctx.store.find(Experiment, cycle_id=exp.cycle_id) if e.id != exp.id and e.state == "applied"
-        ),
-        "experiment_cycles": sum(
-            1 for e in ctx.store.find(Experiment, campaign_id=campaign.id, factor=exp.factor) if e.id != exp.id
-        ),
+        "factors_changed_this_cycle": sum(1 for e in mine if e.cycle_id == exp.cycle_id and e.state == "applied"),
+        "experiment_cycles": sum(1 for e in mine if e.factor == exp.factor),
     }
 
 
@@ -199,23 +198,24 @@ def validate_and_decide(
 
 def apply(ctx: Context, exp: Experiment, *, initiator: str, actor: str) -> str:
     """Send the validated change to the Tuner, then record it with its evidence."""
-    active = ctx.ports.call("tuner", "active")
-    if active.id != exp.baseline_version:
-        return reject(ctx, exp, f"the active version moved from {exp.baseline_version} to {active.id} "
-                                "since the experiment ran; its evidence no longer holds")
-    lc = _lc(ctx, exp)
-    if not lc.can("apply"):
-        raise RuntimeError(f"{exp.id} cannot be applied from state {exp.state}")
-    applied = ctx.ports.call("tuner", "apply", exp.variant_version)
-    with ctx.store.transaction():
-        lc.trigger("apply", changes={"applied_version": applied.id})
-        record_version(ctx, applied, exp.id)
-        ctx.store.append_log(journal.entry(
-            "change", f"{exp.id} applied: {exp.title} ({exp.baseline_version} → {applied.id})",
-            reason=(exp.golden_validation or {}).get("reason", ""), initiator=initiator, actor=actor,
-            campaign_id=exp.campaign_id, experiment_id=exp.id, fired=(exp.golden_validation or {}).get("fired", []),
-            version=applied.id, previous_version=exp.baseline_version, params=applied.params,
-            golden_validation=exp.golden_validation))
+    with ctx.tuner_lock:
+        active = ctx.ports.call("tuner", "active")
+        if active.id != exp.baseline_version:
+            return reject(ctx, exp, f"the active version moved from {exp.baseline_version} to {active.id} "
+                                    "since the experiment ran; its evidence no longer holds")
+        lc = _lc(ctx, exp)
+        if not lc.can("apply"):
+            raise RuntimeError(f"{exp.id} cannot be applied from state {exp.state}")
+        applied = ctx.ports.call("tuner", "apply", exp.variant_version)
+        with ctx.store.transaction():
+            lc.trigger("apply", changes={"applied_version": applied.id})
+            record_version(ctx, applied, exp.id)
+            ctx.store.append_log(journal.entry(
+                "change", f"{exp.id} applied: {exp.title} ({exp.baseline_version} → {applied.id})",
+                reason=(exp.golden_validation or {}).get("reason", ""), initiator=initiator, actor=actor,
+                campaign_id=exp.campaign_id, experiment_id=exp.id,
+                fired=(exp.golden_validation or {}).get("fired", []), version=applied.id,
+                previous_version=exp.baseline_version, params=applied.params, golden_validation=exp.golden_validation))
     _close_pass(ctx, exp)
     ctx.emit(EngineEvent("applied", f"applied {exp.title}", exp.campaign_id, exp.id))
     return f"applied {exp.title}"

@@ -134,9 +134,8 @@ def emulate(ctx: Context, campaign: Campaign, ref: str, params: dict[str, float]
 
 def golden(ctx: Context, campaign: Campaign, version: ParamVersion, experiment_id: str | None) -> Judgement:
     """Golden-set metrics of a version; measured once per version, then reused."""
-    known = ctx.store.find(MetricSnapshot, source="golden", version=version.id)
-    if known:
-        snap = known[-1]
+    snap = ctx.history.golden(ctx.store, version.id)
+    if snap is not None:
         return Judgement(metrics=snap.metrics, segments=snap.segments, dialogues=snap.dialogues, source="golden")
     run = TaskRun(ctx, "validation", f"Golden validation of {version.id}", campaign.id, experiment_id)
     try:

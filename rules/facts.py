@@ -144,7 +144,19 @@ def validate_input(model: type[_Input], facts: Any) -> Any:
         return model.model_validate(facts, strict=True)
     except ValidationError as exc:
         problems = [f"{_dotted(path)}: {message}" for path, message, _ in humanize(exc, facts, model)]
-        raise FactsInvalid("; ".join(problems)) from None
+        raise invalid(problems) from None
+
+
+MAX_PROBLEMS = 10
+MAX_PROBLEM_CHARS = 300
+
+
+def invalid(problems: list[str]) -> FactsInvalid:
+    """The problems, at a readable size: thousands of bad keys, or one huge key, are not echoed whole."""
+    shown = [p if len(p) <= MAX_PROBLEM_CHARS else p[: MAX_PROBLEM_CHARS - 1] + "…" for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"and {len(problems) - MAX_PROBLEMS} more problem(s)")
+    return FactsInvalid("; ".join(shown))
 
 
 def _check_numbers(values: dict[str, Any], where: str, problems: list[str]) -> None:
@@ -220,7 +232,7 @@ def check_targets(targets: list[TargetSpec], catalog: dict[str, str]) -> None:
             problems.append(f"{where}: a second target for {target.metric}" + (f" [{target.segment}]" if target.segment else ""))
         seen.add(key)
     if problems:
-        raise FactsInvalid("; ".join(problems))
+        raise invalid(problems)
 
 
 def decide_facts(
@@ -261,7 +273,7 @@ def decide_facts(
         if target.segment is not None and target.metric not in given.segments.get(target.segment, {}):
             problems.append(f"segments.{target.segment}.{target.metric}: missing (a target needs it)")
     if problems:
-        raise FactsInvalid("; ".join(problems))
+        raise invalid(problems)
 
     derived: list[Fact] = []
     by_priority: dict[str, list[Decimal]] = {}
@@ -299,7 +311,7 @@ def change_facts(facts: Any) -> tuple[ChangeInput, list[Fact]]:
     problems: list[str] = []
     _check_numbers({"current": given.current, "proposed": given.proposed}, "facts", problems)
     if problems:
-        raise FactsInvalid("; ".join(problems))
+        raise invalid(problems)
     current, proposed = numbers.read(given.current), numbers.read(given.proposed)
     values: dict[str, Any] = {
         "parameter": given.parameter,

@@ -23,10 +23,19 @@ def ensure_dir(path: Path) -> None:
         os.chmod(path, DIR_MODE)
 
 
+def named(exc: OSError, path: Path) -> OSError:
+    """The same error, naming the file (os.write and os.fsync do not)."""
+    if exc.filename is None:
+        exc.filename = str(path)
+    return exc
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        raise named(exc, path)
     finally:
         os.close(fd)
 
@@ -43,6 +52,8 @@ def write_durable(path: Path, data: bytes) -> None:
         while view:
             view = view[os.write(fd, view) :]
         os.fsync(fd)
+    except OSError as exc:
+        raise named(exc, path)
     finally:
         os.close(fd)
 

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from tinydb import where
 from tinydb.table import Document
 
-from store import codec
+from store import codec, crashpoint
 from store.chain import LogVerification, entry_hash, verify_chain
 from store.errors import NotFound, StoreCorrupt, StoreError
 from store.files import TMP_SUFFIX, digest, ensure_dir, fsync_dir, replace_atomic, write_durable
@@ -69,8 +69,8 @@ class Store:
         self._indexes: dict[str, tuple[IndexRef, dict[str, PartMeta]]] = {}  # table -> its parsed index
         self._staged: Staged | None = None
         self._closed = False
-        # Tests set this to crash or fail at a named step of a commit.
-        self._commit_hook: Callable[[str], None] | None = None
+        # Tests set this to crash or fail at a named step of a commit (see store.crashpoint).
+        self._commit_hook: Callable[[str], None] | None = crashpoint.hook_from_env()
 
     # ---- opening -------------------------------------------------------------
 
@@ -333,6 +333,18 @@ class Store:
             raise StoreError(str(exc)) from None
 
     def _commit(self, staged: Staged) -> None:
+        try:
+            self._write_commit(staged)
+        except OSError as exc:  # a full disk, a failed fsync, a read-only mount
+            try:
+                landed = self._manifest_path.read_bytes() != self._raw  # we hold the writer lock
+            except OSError:
+                landed = False
+            outcome = ("it reached the disk but may not survive a power loss" if landed
+                       else "nothing of it was committed; the store keeps its previous state")
+            raise StoreError(f"commit to {self.path} failed: {exc}; {outcome}") from exc
+
+    def _write_commit(self, staged: Staged) -> None:
         base = staged.base
         generation = base.generation + 1
         changed: dict[str, dict[str, PartMeta]] = {}

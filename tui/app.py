@@ -110,8 +110,8 @@ class MaaSManagerApp(App[None]):
         self.set_interval(self.poll_interval, self.poll_store)
         self.poll_store()
         if self.start_engine:
-            store_getter = lambda: self.session.store  # noqa: E731 - opened off the loop
-            self.run_worker(lambda: self.engine.start(store_getter()), thread=True, group="engine-start",
+            session = self.session  # the store opens in the worker, off the event loop
+            self.run_worker(lambda: self.engine.start(session.store), thread=True, group="engine-start",
                             exit_on_error=False)
 
     def _update_sub_title(self) -> None:

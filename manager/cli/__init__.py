@@ -55,14 +55,15 @@ class LazyGroup(click.Group):
     default=None,
     help="Workspace folder (store, rule files, config). Env: MAAS_MANAGER_WORKSPACE. Default: ./maas-workspace",
 )
-@click.option("--read-only", is_flag=True, help="TUI: look, never change (no engine, no approvals, no goals).")
+@click.option("--read-only", is_flag=True,
+              help="Look, never change: no engine, no approvals, no goals (in the TUI and in every command).")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path | None, read_only: bool) -> None:
     """The Manager of a self-learning memory service.
 
     With no subcommand, opens the TUI on the workspace.
     """
-    ctx.obj = {"workspace": resolve_workspace(workspace)}
+    ctx.obj = {"workspace": resolve_workspace(workspace), "read_only": read_only}
     if ctx.invoked_subcommand is None:
         from tui.app import run_tui  # textual loads only for the TUI
 

@@ -23,10 +23,13 @@ def open_store(ctx: click.Context):
 
 def send(ctx: click.Context, verb: str, args: dict[str, Any], wait_s: float = 60.0) -> str:
     """Send a command to the engine; print its result; exit 1 if refused."""
-    from manager.commands import submit
+    from manager.commands import ReadOnly, submit
 
     open_store(ctx)
-    cmd = submit(ctx.obj["workspace"], verb, args, wait_s=wait_s)
+    try:
+        cmd = submit(ctx.obj["workspace"], verb, args, wait_s=wait_s, read_only=ctx.obj.get("read_only", False))
+    except ReadOnly as exc:
+        raise click.ClickException(str(exc)) from exc
     if cmd.state == "pending":
         raise click.ClickException(f"{cmd.id} sent; the engine has not answered within {wait_s:g} s")
     if cmd.state == "refused":

@@ -27,7 +27,7 @@ def fact_sets(text: str) -> tuple[list[tuple[int, Any]], list[str]]:
         return [], ["stdin is empty: expected one JSON object, or JSON Lines with one object per line"]
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, nested too deep, a number too long
         whole = None
     else:
         if isinstance(whole, dict):
@@ -43,6 +43,12 @@ def fact_sets(text: str) -> tuple[list[tuple[int, Any]], list[str]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: not JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except RecursionError:
+            problems.append(f"line {number}: not accepted: nested too deeply")
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            problems.append(f"line {number}: not accepted: {exc}")
             continue
         if not isinstance(value, dict):
             problems.append(f"line {number}: expected a JSON object, got {type(value).__name__}")

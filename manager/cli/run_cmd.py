@@ -20,12 +20,15 @@ from manager.context import EngineEvent
 @click.pass_context
 def run(ctx: click.Context, until_idle: bool, cycles: int | None, as_json: bool, quiet: bool) -> None:
     """Run the learning engine headless. Ctrl-C stops it cleanly at the next step."""
+    from manager.adapters import AdapterError
     from manager.demo import ensure_workspace
     from manager.engine import Engine
     from manager.summary import run_summary
-    from store import EngineBusy
+    from store import StoreError
 
     workspace = ctx.obj["workspace"]
+    if ctx.obj.get("read_only"):
+        raise click.ClickException("refused: the engine changes the workspace and this session is read-only")
     if ensure_workspace(workspace):
         click.echo(f"created demo workspace {workspace}", err=True)
 
@@ -47,7 +50,7 @@ def run(ctx: click.Context, until_idle: bool, cycles: int | None, as_json: bool,
 
     try:
         asyncio.run(main())
-    except EngineBusy as exc:
+    except (StoreError, AdapterError) as exc:  # another engine, a broken store or MaaS: say which, exit 1
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(run_summary(engine.ctx), indent=2, default=str))

@@ -16,7 +16,10 @@ from tui.screens.base import Page
 from tui.text import line, literal
 from tui.widgets import evidence
 from tui.widgets.evidence import at_text
-from tui.widgets.tables import sync_rows
+from tui.widgets.tables import flex_width, sync_rows
+
+
+CHANGE_TAKEN = 10 + 10 + 19 + 4 * 2 + 2 + 1  # the other columns, cell and pane padding, scrollbar
 
 
 class ApprovalsScreen(Page):
@@ -35,10 +38,10 @@ class ApprovalsScreen(Page):
         with Vertical(classes="pane", id="queue-pane"):
             yield Label("Awaiting approval", id="queue-title", classes="pane-title")
             table = DataTable(id="queue", cursor_type="row")
-            table.add_column("experiment", key="id")
-            table.add_column("change", key="title")
-            table.add_column("campaign", key="campaign")
-            table.add_column("waiting since (UTC)", key="since")
+            table.add_column("experiment", key="id", width=10)
+            table.add_column("change", key="title", width=flex_width(self.app.size.width, CHANGE_TAKEN))
+            table.add_column("campaign", key="campaign", width=10)
+            table.add_column("waiting since (UTC)", key="since", width=19)
             yield table
             yield Label("", id="queue-empty", classes="empty")
         with VerticalScroll(classes="pane", id="request-pane"):
@@ -54,7 +57,7 @@ class ApprovalsScreen(Page):
     def show(self, items: tuple[QueueItem, ...]) -> None:
         self.items = items
         table = self.query_one("#queue", DataTable)
-        sync_rows(table, [(item.id, (Text(item.id), line(item.title, limit=36), Text(item.campaign_id),
+        sync_rows(table, [(item.id, (Text(item.id), line(item.title, limit=table.columns["title"].width), Text(item.campaign_id),
                                      Text(at_text(item.waiting_since)))) for item in items])
         self.query_one("#queue-title", Label).update(f"Awaiting approval ({len(items)})")
         empty = self.query_one("#queue-empty", Label)

@@ -89,6 +89,7 @@ class Page(Screen):
             if data is None or data != self._shown or self.show_unchanged:
                 self._shown = data
                 self.show(data)
+                self.refresh_bindings()  # what the footer offers may depend on what is shown
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             problem.update(Text(f"Could not read the store: {type(error).__name__}: {error}", style="bold red"))

@@ -46,13 +46,14 @@ class CampaignsScreen(Page):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="campaigns-pane", classes="pane"):
             yield Label("Campaigns", classes="pane-title")
+            # fixed widths: a refresh never re-measures, and pictures do not depend on when it ran
             table = DataTable(id="campaigns", cursor_type="row")
-            table.add_column("id", key="id")
-            table.add_column("campaign", key="name")
-            table.add_column("state", key="state")
-            table.add_column("cycle", key="cycle")
-            table.add_column("phase", key="phase")
-            table.add_column("gaps", key="gaps")
+            table.add_column("id", key="id", width=10)
+            table.add_column("campaign", key="name", width=22)
+            table.add_column("state", key="state", width=9)
+            table.add_column("cycle", key="cycle", width=5)
+            table.add_column("phase", key="phase", width=10)
+            table.add_column("gaps", key="gaps", width=7)
             yield table
         with Horizontal(id="middle"):
             with Vertical(id="targets-pane", classes="pane"):
@@ -137,6 +138,7 @@ class CampaignsScreen(Page):
     @on(DataTable.RowHighlighted, "#campaigns")
     def _row_highlighted(self) -> None:
         self._show_campaign(self._current())
+        self.refresh_bindings()  # pause/resume and abandon depend on the campaign's state
 
     @on(DataTable.RowSelected, "#campaigns")
     def _row_selected(self) -> None:

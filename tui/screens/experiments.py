@@ -18,9 +18,10 @@ from tui.data.experiments import STATES, Choices, ExperimentFilter, experiment_r
 from tui.screens.base import Page
 from tui.text import line
 from tui.widgets.lazy_table import LazyTable
+from tui.widgets.tables import flex_width
 
 
-CHANGE_TAKEN = 58  # columns used by id, state, verdict, golden, cell padding, pane padding and the scrollbar
+CHANGE_TAKEN = 10 + 17 + 12 + 6 + 5 * 2 + 2 + 1  # the other columns, cell and pane padding, scrollbar
 
 
 class ExperimentsScreen(Page):
@@ -46,7 +47,7 @@ class ExperimentsScreen(Page):
             table = LazyTable(id="experiments")
             # fixed widths: rows paged in are not measured one by one
             table.add_column("experiment", key="id", width=10)
-            table.add_column("change", key="title")
+            table.add_column("change", key="title", width=flex_width(self.app.size.width, CHANGE_TAKEN))
             table.add_column("state", key="state", width=17)
             table.add_column("verdict", key="verdict", width=12)
             table.add_column("golden", key="golden", width=6)
@@ -78,7 +79,7 @@ class ExperimentsScreen(Page):
 
     def _reset_rows(self) -> None:
         where, session = self.where, self.session
-        width = max(20, self.app.size.width - CHANGE_TAKEN)  # the change gets what the other columns leave
+        width = self.query_one("#experiments", LazyTable).columns["title"].width
 
         def rows(offset: int, limit: int) -> list:
             return [(r.id, (Text(r.id), line(r.title, limit=width),

@@ -18,8 +18,9 @@ from tui.modals.log_entry import LogEntryModal
 from tui.screens.base import Page
 from tui.text import line, safe
 from tui.widgets.lazy_table import LazyTable
+from tui.widgets.tables import flex_width
 
-SUMMARY_TAKEN = 62  # columns used by seq, time, kind, initiator, cell padding, pane padding and the scrollbar
+SUMMARY_TAKEN = 6 + 16 + 10 + 12 + 5 * 2 + 2 + 1  # the other columns, cell and pane padding, scrollbar
 KIND_STYLES = {"rollback": "bold red", "error": "red", "change": "green", "approval": "yellow", "rules": "magenta"}
 
 
@@ -55,8 +56,8 @@ class HistoryScreen(Page):
             table.add_column("seq", key="seq", width=6)
             table.add_column("at (UTC)", key="at", width=16)
             table.add_column("kind", key="kind", width=10)
-            table.add_column("by", key="by", width=14)
-            table.add_column("what", key="summary")
+            table.add_column("by", key="by", width=12)
+            table.add_column("what", key="summary", width=flex_width(self.app.size.width, SUMMARY_TAKEN))
             yield table
 
     def on_mount(self) -> None:
@@ -109,8 +110,7 @@ class HistoryScreen(Page):
     def _reset_rows(self) -> None:
         where, session, now = self.where, self.session, self.app.now
         entries = self._entries = {}
-        # the summary gets the width the other columns leave (rows are built off the event loop)
-        width = max(24, self.app.size.width - SUMMARY_TAKEN)
+        width = self.query_one("#log", LazyTable).columns["summary"].width
 
         def rows(offset: int, limit: int) -> list:
             out = []
@@ -118,7 +118,7 @@ class HistoryScreen(Page):
                 entries[str(e.seq)] = e
                 out.append((str(e.seq), (Text(str(e.seq), style="dim"), Text(when(e.at)[:16]),
                                          Text(e.kind, style=KIND_STYLES.get(e.kind, "")),
-                                         line(f"{e.initiator}:{e.actor}", limit=14), line(e.summary, limit=width))))
+                                         line(f"{e.initiator}:{e.actor}", limit=12), line(e.summary, limit=width))))
             return out
 
         self.query_one("#log", LazyTable).reset(rows)

@@ -17,10 +17,10 @@ from tui.data.rules import DecisionRow, RulesStatus, TestsResult, latest_decisio
 from tui.modals.log_entry import LogEntryModal
 from tui.screens.base import Page
 from tui.text import line, literal
-from tui.widgets.tables import sync_rows
+from tui.widgets.tables import flex_width, sync_rows
 
 
-WHAT_TAKEN = 50  # columns used by seq, kind, rules, cell padding and the scrollbar
+WHAT_TAKEN = 5 + 10 + 24 + 4 * 2 + 2 + 1  # the other columns, cell and pane padding, scrollbar
 
 
 def status_text(status: RulesStatus) -> Group:
@@ -73,8 +73,8 @@ class RulesScreen(Page):
             with Vertical(id="files-pane", classes="pane"):
                 yield Label("Rule files", id="files-title", classes="pane-title")
                 table = DataTable(id="files", cursor_type="row", show_cursor=False)
-                table.add_column("file", key="file")
-                table.add_column("status", key="status")
+                table.add_column("file", key="file", width=24)
+                table.add_column("status", key="status", width=8)
                 yield table
             with VerticalScroll(id="status-pane", classes="pane"):
                 yield Label("Status", classes="pane-title")
@@ -84,10 +84,10 @@ class RulesScreen(Page):
         with Vertical(id="decisions-pane", classes="pane"):
             yield Label("Latest decisions and the rules that fired", classes="pane-title")
             table = DataTable(id="decisions", cursor_type="row")
-            table.add_column("seq", key="seq")
-            table.add_column("kind", key="kind")
-            table.add_column("rules", key="rules")
-            table.add_column("what", key="what")
+            table.add_column("seq", key="seq", width=5)
+            table.add_column("kind", key="kind", width=10)
+            table.add_column("rules", key="rules", width=24)
+            table.add_column("what", key="what", width=flex_width(self.app.size.width, WHAT_TAKEN))
             yield table
 
     def on_mount(self) -> None:
@@ -104,7 +104,7 @@ class RulesScreen(Page):
         self.query_one("#files-title", Label).update(Text.assemble("Rule files · ", literal(status.folder.name + "/")))
         self.query_one("#status", Static).update(status_text(status))
         self.decisions = decisions
-        width = max(20, self.app.size.width - WHAT_TAKEN)
+        width = self.query_one("#decisions", DataTable).columns["what"].width
         sync_rows(self.query_one("#decisions", DataTable), [
             (str(d.seq), (Text(str(d.seq), style="dim"), Text(d.kind),
                           line(", ".join(d.rules), style="cyan", limit=24), line(d.summary, limit=width)))

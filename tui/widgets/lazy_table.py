@@ -33,8 +33,9 @@ def id_order(key: str) -> int:
 class LazyTable(DataTable):
     BINDINGS = [
         # rows, not columns: Home and End go to the first and the last row loaded so far
-        Binding("home", "scroll_top", "First row", show=False),
-        Binding("end", "scroll_bottom", "Last row (loads more)", show=False),
+        Binding("home", "scroll_top", "First row", show=False, id="list.first", tooltip="The newest row"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="list.last",
+                tooltip="The last row loaded; older rows load as you reach it"),
     ]
     DEFAULT_CSS = """
     LazyTable {
@@ -73,7 +74,6 @@ class LazyTable(DataTable):
         self._epoch += 1
         self._busy = False
         self.exhausted = False
-        self.loading = True
         self._fetch("reset", 0, self.chunk)
 
     def refresh_head(self) -> None:
@@ -100,14 +100,12 @@ class LazyTable(DataTable):
         event.stop()
         if event.state != WorkerState.SUCCESS:
             self._busy = False
-            self.loading = False
             if event.state == WorkerState.ERROR:
                 self.notify(f"Could not read rows: {event.worker.error}", severity="error", markup=False)
             return
         purpose, epoch, limit, rows = event.worker.result
         if epoch != self._epoch:
             return  # a reset happened meanwhile; a newer fetch is on its way
-        self.loading = False
         if purpose == "more":
             self._append(rows)
             self.exhausted = len(rows) < limit

@@ -51,3 +51,12 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> bool:
     if current is not None and current in keys:
         table.move_cursor(row=keys.index(current), animate=False)
     return True
+
+
+def flex_width(total: int, taken: int, minimum: int = 20) -> int:
+    """The width left for a table's one flexible column, fixed when the table is built.
+
+    ``taken`` counts the other columns, every column's padding (2 each), the pane's padding
+    and the scrollbar. Fixed widths keep refreshes from re-measuring cells.
+    """
+    return max(minimum, total - taken)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from rich.console import RenderableType
+from textual.widget import Widget
 
 from tui import format as fmt
 from tui.data.dashboard import CampaignRow
@@ -30,15 +31,28 @@ def targets_table(campaign: CampaignRow, trend_width: int = 8) -> Table:
     return table
 
 
-class TargetsView(Static):
-    """The targets of the highlighted campaign (read-only, no cursor)."""
+class TargetsView(Widget):
+    """The targets of the highlighted campaign (read-only, no cursor); drawn at its current width."""
+
+    DEFAULT_CSS = """
+    TargetsView {
+        height: auto;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.campaign: CampaignRow | None = None
 
     def show(self, campaign: CampaignRow | None) -> None:
+        self.campaign = campaign
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        campaign = self.campaign
         if campaign is None:
-            self.update(Text("No campaign yet: press g to set a goal.", style="dim"))
-            return
+            return Text("No campaign yet: press g to set a goal.", style="dim")
         if not campaign.targets:
-            self.update(Text("No targets: the rule files could not be read.", style="dim"))
-            return
+            return Text("No targets: the rule files could not be read.", style="dim")
         # the trend takes what the other columns leave, 8 to 16 points
-        self.update(targets_table(campaign, trend_width=max(8, min(16, self.size.width - 44))))
+        return targets_table(campaign, trend_width=max(8, min(16, self.size.width - 44)))

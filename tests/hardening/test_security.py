@@ -1,0 +1,129 @@
+"""Who approves, the four-eyes rule on every path, and read-only enforced by the engine.
+
+- The approver is the OS account of the process (pwd), never $USER or $LOGNAME: through the
+  CLI when it carries the command out itself and when a running engine does.
+- Whoever proposed a change may not approve it: through ``approve()`` in the engine, the CLI,
+  and a command record written straight into the store with a forged ``issued_by``.
+- A read-only sender is refused before anything is written; a command record that says
+  it comes from a read-only session is refused by the engine; ``--read-only`` holds for
+  every CLI command, not only the TUI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hardening_invariants import check, tuner_active
+from hardening_ws import IN_PROCESS, ME, SPOOFED, cli, env_for, no_traceback
+
+from manager.approvals import ApprovalRefused, approve
+from manager.cli import main
+from manager.commands import ReadOnly, submit
+from manager.engine import Engine
+from manager.workspace import store_dir
+from store import Store
+from store.models import Approval, Campaign, Command, Experiment
+
+
+
+def awaiting_experiments(store: Store) -> list[Experiment]:
+    exps = store.find(Experiment, state="awaiting_approval")
+    assert len(exps) >= 2, [e.id for e in store.all(Experiment)]
+    return exps
+
+
+def spoofed(ws: Path) -> dict[str, str]:
+    return env_for(ws, **SPOOFED)
+
+
+def test_the_approver_is_the_os_account_whatever_user_and_logname_say(awaiting: Path, ws_copy) -> None:
+    """The CLI as a process, carrying the approval out itself (no engine runs).
+
+    With an engine running, test_concurrency checks the same for every command it carries out.
+    """
+    ws = ws_copy(awaiting)
+    store = Store.open(store_dir(ws))
+    first = awaiting_experiments(store)[0]
+    done = cli(ws, "approve", first.id, "-y", env=spoofed(ws))
+    assert done.returncode == 0, done.stderr
+    no_traceback(done.stderr)
+    (answer,) = store.all(Approval)
+    assert (answer.experiment_id, answer.approver) == (first.id, ME)
+    assert store.all(Command)[-1].issued_by == ME
+    names = {e.actor for e in store.log(experiment_id=first.id)}
+    assert ME in names and "mallory" not in names, names
+
+
+def test_four_eyes_holds_on_every_path(awaiting: Path, ws_copy) -> None:
+    ws = ws_copy(awaiting)
+    store = Store.open(store_dir(ws))
+    mine, theirs = awaiting_experiments(store)[:2]
+    # ``mine`` was proposed by the person who will try to approve it; ``theirs`` by the Teacher.
+    store.update(mine.model_copy(update={"proposed_by": ME}))
+    assert theirs.proposed_by == "teacher"
+    version = tuner_active(ws)
+
+    # 1. the engine's own approve()
+    with IN_PROCESS:
+        engine = Engine(ws)
+        with engine.store.raw.engine_lock(), pytest.raises(ApprovalRefused, match="four eyes"):
+            approve(engine.ctx, mine.id, mine.proposal_hash, ME)
+    # 2. the CLI (here it carries the command out itself, as no engine runs)
+    done = CliRunner().invoke(main, ["-w", str(ws), "approve", mine.id, "-y"])
+    assert done.exit_code == 1 and "four eyes" in done.stderr, done.output
+    no_traceback(done.output)
+    # 3. command records written straight into the store, signed as the proposer
+    forged = [store.insert(Command(verb="approve", issued_by=who, args={
+        "experiment_id": exp.id, "proposal_hash": exp.proposal_hash}))
+              for exp, who in ((mine, ME), (theirs, "teacher"), (theirs, "  Teacher "))]
+    with IN_PROCESS:
+        engine = Engine(ws)
+        with engine.store.raw.engine_lock():
+            engine.process_commands()
+    for cmd in forged:
+        cmd = store.get(Command, cmd.id)
+        assert cmd.state == "refused" and "four eyes" in cmd.result, cmd
+
+    assert store.all(Approval) == []
+    assert {e.id: e.state for e in store.all(Experiment) if e.id in (mine.id, theirs.id)} == {
+        mine.id: "awaiting_approval", theirs.id: "awaiting_approval"}
+    refusals = [e for e in store.log(kind="approval") if "refused" in e.summary]
+    assert len(refusals) == 5, [e.summary for e in refusals]
+    assert tuner_active(ws) == version
+    with IN_PROCESS:
+        check(ws)
+
+
+def test_read_only_is_enforced_by_the_engine_not_only_the_screen(awaiting: Path, ws_copy) -> None:
+    ws = ws_copy(awaiting)
+    store = Store.open(store_dir(ws))
+    exp = awaiting_experiments(store)[0]
+    commands, entries = store.count(Command), store.log_count()
+
+    with pytest.raises(ReadOnly):
+        submit(ws, "approve", {"experiment_id": exp.id, "proposal_hash": exp.proposal_hash}, read_only=True)
+    assert store.count(Command) == commands, "a read-only sender writes nothing"
+
+    store.insert(Command(verb="approve", issued_by="reviewer", args={
+        "experiment_id": exp.id, "proposal_hash": exp.proposal_hash, "read_only": True}))
+    store.insert(Command(verb="pause", issued_by="reviewer", args={"campaign_id": exp.campaign_id,
+                                                                   "read_only": True}))
+    with IN_PROCESS:
+        engine = Engine(ws)
+        with engine.store.raw.engine_lock():
+            engine.process_commands()
+    for cmd in store.all(Command)[commands:]:
+        assert cmd.state == "refused" and "read-only" in cmd.result, cmd
+
+    for args in (["approve", exp.id, "-y"], ["campaign", "pause", exp.campaign_id],
+                 ["goal", "add", "-y", "increase recall on preferences by +10%"], ["run", "--until-idle"]):
+        done = CliRunner().invoke(main, ["-w", str(ws), "--read-only", *args])
+        assert done.exit_code == 1 and "read-only" in done.stderr, (args, done.output)
+        no_traceback(done.output)
+
+    assert store.count(Command) == commands + 2
+    assert store.get(Experiment, exp.id).state == "awaiting_approval"
+    assert store.get(Campaign, exp.campaign_id).state == "active"
+    assert store.all(Approval) == [] and store.log_count() == entries
