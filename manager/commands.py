@@ -108,6 +108,12 @@ def submit(
             _run_here(workspace)
         except EngineBusy:
             pass  # an engine started meanwhile: it will carry the command out
+        except Exception as exc:  # no engine can start here (broken rules, MaaS): refuse, never leave it pending
+            cmd = store.get(Command, cmd.id)
+            if cmd.state == "pending":
+                return store.update(cmd.model_copy(update={
+                    "state": "refused", "result": f"refused: no engine could start: {exc}"}))
+            return cmd
     deadline = time.monotonic() + wait_s
     while True:
         cmd = store.get(Command, cmd.id)

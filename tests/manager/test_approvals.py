@@ -80,3 +80,9 @@ def test_read_only_sender_is_refused(demo_ws):
 
     with pytest.raises(ReadOnly):
         submit(demo_ws, "pause", {"campaign_id": "cmp-000001"}, read_only=True)
+
+
+def test_command_is_refused_not_left_pending_when_no_engine_can_start(demo_ws):
+    (demo_ws / "rules" / "methodology.yaml").write_text("methodology: {batch_size: -1}\n")
+    cmd = submit(demo_ws, "pause", {"campaign_id": "cmp-000001"}, wait_s=5)
+    assert cmd.state == "refused" and "methodology.yaml" in cmd.result
