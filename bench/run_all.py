@@ -278,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     sections: list[str] = []
     missing = 0
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = time.perf_counter()
     for bench in BENCHES:
         if args.only and bench.name not in args.only:
@@ -299,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     table = render_table(rows)
     command = " ".join(["python bench/run_all.py", *map(shlex.quote, raw)])
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-               f"load average at the end {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else platform.machine())
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    if load_before is not None:  # other work on the machine moves the numbers
+        machine += f", load average {load_before:.2f} at the start and {os.getloadavg()[0]:.2f} at the end"
     print(table)
     print(f"\nreproduce: {command}\n{machine}; {time.perf_counter() - started:.0f} s in all")
     args.out.write_text(

@@ -97,7 +97,8 @@ class Engine:
                     await asyncio.gather(*self._running.values(), return_exceptions=True)
                 self._running.clear()
                 try:  # cycles that stopped at a step boundary leave nothing transient behind
-                    await asyncio.to_thread(self.recover)
+                    for campaign in await asyncio.to_thread(self.store.all, Campaign):
+                        await asyncio.to_thread(self.recover_campaign, campaign.id, reason="the engine stopped")
                 except Exception:  # best effort: the next start recovers too
                     pass
                 self._log("engine", "engine stopped")

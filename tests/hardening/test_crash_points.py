@@ -185,6 +185,30 @@ def test_crash_at_every_commit_of_an_approval(awaiting: Path, tmp_path: Path) ->
     print(f"\napproval crash points: {len(done)} ({commits} commits x 2 phases)")
 
 
+def test_a_crash_between_the_tuner_and_the_store_during_a_manual_rollback(after_cycle1: Path, tmp_path: Path) -> None:
+    """The Tuner went back to the baseline; the commit that records the rollback never happened.
+
+    The restarted engine must put the Tuner forward again (to what the store records), then
+    carry out the rollback command still pending.
+    """
+    ws = copy_ws(after_cycle1, tmp_path / "rollback")
+    with IN_PROCESS:
+        asyncio.run(Engine(ws).run(until_idle=True, max_cycles=1))  # this cycle applies a change
+    store = Store.open(store_dir(ws))
+    (exp,) = store.find(Experiment, state="applied")
+    # commit 1 sends the command, 2 records the rollback
+    done = cli(ws, "rollback", exp.id, "-r", "support tickets up", "-y", env=env_for(ws, **{CRASH_ENV: "2:before"}))
+    assert done.returncode == CRASH_EXIT, done.stderr
+    with IN_PROCESS:
+        assert tuner_active(ws) == exp.baseline_version != store.find(ParameterVersion, active=True)[0].version
+        kept = [e.hash for e in store.log()]
+        restart(ws)
+        check(ws, kept=kept)
+    assert store.get(Experiment, exp.id).state == "rolled_back"
+    assert tuner_active(ws) == exp.baseline_version
+    assert [e.summary for e in store.log(kind="rollback")][-2].startswith("tuner reconciled")
+
+
 def test_the_crash_hook_is_inert_unless_asked(after_cycle1: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Unset, nothing changes; a bad value is refused naming the variable; a point past the end is harmless."""
