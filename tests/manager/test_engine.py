@@ -117,7 +117,12 @@ def test_ctrl_c_stops_cleanly(demo_ws):
     env = {**os.environ, "MAAS_MANAGER_WORKSPACE": str(demo_ws)}
     proc = subprocess.Popen(CLI + ["run", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    time.sleep(2.0)
+    # SIGINT only once the engine runs (its handler is installed before it takes the lock)
+    store_path = demo_ws / "store"
+    deadline = time.monotonic() + 60
+    while not Store.open(store_path).engine_running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
