@@ -97,8 +97,7 @@ class Engine:
                     await asyncio.gather(*self._running.values(), return_exceptions=True)
                 self._running.clear()
                 try:  # cycles that stopped at a step boundary leave nothing transient behind
-                    for campaign in await asyncio.to_thread(self.store.all, Campaign):
-                        await asyncio.to_thread(self.recover_campaign, campaign.id, reason="the engine stopped")
+                    await asyncio.to_thread(self.recover_campaigns, reason="the engine stopped")
                 except Exception:  # best effort: the next start recovers too
                     pass
                 self._log("engine", "engine stopped")
@@ -166,12 +165,16 @@ class Engine:
         for task in self._in_states(Task, TASK_TRANSIENT):
             TaskLifecycle(task, save=self.store.update).trigger(
                 "fail", changes={"error": "interrupted: the engine stopped"})
-        stuck = {r.campaign_id for model, states in ((Experiment, EXPERIMENT_TRANSIENT), (Cycle, CYCLE_TRANSIENT))
-                 for r in self._in_states(model, states)}
+        self.recover_campaigns(reason="interrupted: the engine stopped")
+        self.reconcile_tuner()
+
+    def recover_campaigns(self, *, reason: str) -> None:
+        """``recover_campaign`` for each campaign that has something left in a transient state."""
+        stuck = {r.campaign_id for model, states in ((Experiment, EXPERIMENT_TRANSIENT), (Task, TASK_TRANSIENT),
+                                                     (Cycle, CYCLE_TRANSIENT)) for r in self._in_states(model, states)}
         for campaign in self.store.all(Campaign):
             if campaign.id in stuck:  # elsewhere recover_campaign would find nothing to do
-                self.recover_campaign(campaign.id, reason="interrupted: the engine stopped")
-        self.reconcile_tuner()
+                self.recover_campaign(campaign.id, reason=reason)
 
     def _in_states(self, model: type, states: frozenset[str]) -> list[Any]:
         found = [r for state in sorted(states) for r in self.store.find(model, state=state)]
