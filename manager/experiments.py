@@ -11,7 +11,6 @@ from typing import Any
 from manager import journal
 from manager.context import Context, EngineEvent
 from manager.learning import (
-    GOLDEN_DELTAS,
     allowed_factors,
     emulate,
     facts_of,
@@ -156,7 +155,7 @@ def validate_and_decide(
     """Golden gate (seed 0.4) and the rollback bound, then apply or ask a human."""
     gold_base = golden(ctx, campaign, active, exp.id)
     gold_var = golden(ctx, campaign, variant, exp.id)
-    delta = {key: round(gold_var.metrics[m] - gold_base.metrics[m], 6) for key, m in GOLDEN_DELTAS.items()}
+    delta = {key: round(gold_var.metrics[m] - gold_base.metrics[m], 6) for key, m in ctx.rules.rulebook.golden_deltas.items()}
     decision = ctx.rules.evaluator.decide(
         facts_of(variant_judgement, golden_delta=delta, baseline=dict(baseline.metrics)), targets=targets)
     validation = decision.validation

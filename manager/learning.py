@@ -25,13 +25,6 @@ from state_machines import (
 )
 from store.models import Campaign, Cycle, Experiment, MetricSnapshot, ParameterVersion, TargetSpec, Task
 
-GOLDEN_DELTAS = {
-    "precision_delta": "retrieval_precision",
-    "recall_delta": "retrieval_recall",
-    "hallucination_delta": "hallucination_rate",
-    "context_util_delta": "context_utilization",
-}
-
 
 def batch_seed(base: int, campaign_id: str, number: int) -> int:
     """A fresh, reproducible seed per cycle of a campaign (same seed → same dialogues)."""
