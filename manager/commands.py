@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manager.identity import os_account
-from manager.workspace import store_dir
-from store import EngineBusy, Store
+from manager.workspace import open_store
+from store import EngineBusy
 from store.models import Command
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def submit(
     """Send a command and wait for its result (carrying it out here if no engine runs)."""
     if read_only:
         raise ReadOnly(f"refused: {verb} changes the workspace and this session is read-only")
-    store = Store.open(store_dir(workspace))
+    store = open_store(workspace)
     cmd = store.insert(Command(verb=verb, args=dict(args or {}), issued_by=os_account()))  # type: ignore[arg-type]
     if not store.engine_running():
         try:

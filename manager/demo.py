@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manager.workspace import is_workspace, rules_dir, write_config
+from manager.workspace import is_workspace, rules_dir, store_dir, write_config
 
 DEMO_GOAL = "Reach the seed's target metrics (hallucination, precision, recall, context utilization, latency, errors)"
 
@@ -31,18 +31,23 @@ def ensure_workspace(workspace: Path, *, demo_campaign: bool = True) -> bool:
         return False
     from rules import install_defaults
 
+    from store import Store
+
+    # workspace.yaml last: a workspace that has it has its store (see manager.workspace.open_store)
     workspace.mkdir(parents=True, exist_ok=True)
     install_defaults(rules_dir(workspace))
-    write_config(workspace)
-    if demo_campaign:
-        ask_a_human_for(rules_dir(workspace) / "autonomy.yaml", DEMO_APPROVAL_FACTOR)
+    Store.open(store_dir(workspace)).close()
     if demo_campaign:
         from manager.campaigns import create_campaign
         from manager.engine import Engine
+        from store.models import Campaign
 
+        ask_a_human_for(rules_dir(workspace) / "autonomy.yaml", DEMO_APPROVAL_FACTOR)
         engine = Engine(workspace)
         with engine.store.raw.engine_lock():
-            create_campaign(engine.ctx, name="Target metrics", goal_text=DEMO_GOAL, created_by="demo",
-                            initiator="auto")
+            if not engine.store.count(Campaign):  # a creation cut short before workspace.yaml
+                create_campaign(engine.ctx, name="Target metrics", goal_text=DEMO_GOAL, created_by="demo",
+                                initiator="auto")
         engine.ctx.ports.close()
+    write_config(workspace)
     return True

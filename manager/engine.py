@@ -14,7 +14,7 @@ from manager import journal
 from manager.adapters import AdapterError, GuardedPorts, load_maas
 from manager.context import Context, EngineEvent, LockedStore, Stopped
 from manager.ports import MaaS
-from manager.workspace import load_config, rules_dir, store_dir
+from manager.workspace import load_config, open_store, rules_dir
 from rules import RuleSource
 from state_machines import (
     CycleLifecycle,
@@ -24,7 +24,6 @@ from state_machines import (
     CYCLE_TRANSIENT,
     TASK_TRANSIENT,
 )
-from store import Store
 from store.models import Campaign, Command, Cycle, Experiment, ParameterVersion, Task
 
 
@@ -38,7 +37,7 @@ class Engine:
     ) -> None:
         self.workspace = workspace
         config = load_config(workspace)
-        store = Store.open(store_dir(workspace))
+        store = open_store(workspace)
         rules_path = rules_dir(workspace)
         rules = RuleSource(rules_path if rules_path.exists() else None)
         if rules.rulebook is None:

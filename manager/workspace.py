@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+if TYPE_CHECKING:
+    from store import Store
 
 DEFAULT_WORKSPACE = "maas-workspace"
 CONFIG_NAME = "workspace.yaml"
@@ -106,3 +109,22 @@ def write_config(workspace: Path, factory: str = "maas.embedded:build", seed: in
 
 def is_workspace(workspace: Path) -> bool:
     return (workspace / CONFIG_NAME).exists()
+
+
+def open_store(workspace: Path) -> "Store":
+    """The workspace's store; a set-up workspace whose store is gone is an error, not a fresh start.
+
+    ``workspace.yaml`` is written last when a workspace is created, so a workspace that has it
+    had a store: starting an empty one there would silently lose its history and approvals.
+    """
+    from store import Store
+    from store.manifest import MANIFEST_NAME
+
+    path = store_dir(workspace)
+    if is_workspace(workspace) and not (path / MANIFEST_NAME).is_file():
+        raise WorkspaceError(
+            f"{path / MANIFEST_NAME} is missing: the store of this workspace is gone or moved "
+            f"({'the folder is empty' if path.is_dir() and not any(path.iterdir()) else 'no store there'}). "
+            "Nothing was created in its place: restore the folder from a backup, or remove "
+            f"{workspace / CONFIG_NAME} to set the workspace up afresh")
+    return Store.open(path)

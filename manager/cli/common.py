@@ -6,18 +6,19 @@ from typing import Any
 
 import click
 
-from manager.workspace import is_workspace, store_dir
+from manager.workspace import is_workspace
 
 
 def open_store(ctx: click.Context):
-    from store import Store, StoreError
+    from manager.workspace import WorkspaceError, open_store
+    from store import StoreError
 
     workspace = ctx.obj["workspace"]
     if not is_workspace(workspace):
         raise click.ClickException(f"{workspace} is not a maas-manager workspace (run `maas-manager run` to create the demo)")
     try:
-        return Store.open(store_dir(workspace))
-    except StoreError as exc:
+        return open_store(workspace)
+    except (StoreError, WorkspaceError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -1,4 +1,4 @@
-"""The engine and several CLI processes on one workspace at once.
+"""The engine and several CLI and TUI processes on one workspace at once.
 
 - Approving, rejecting, pausing, resuming and adding goals from concurrent processes loses
   nothing: every command ends done or refused, none is left pending, no process sees a
@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import twin_maas
 from hardening_invariants import check
-from hardening_ws import IN_PROCESS, ME, SPOOFED, cli, copy_ws, env_for, no_traceback, start_cli, wait_for
+from hardening_ws import HERE, IN_PROCESS, ME, SPOOFED, cli, copy_ws, env_for, no_traceback, start_cli, wait_for
 
 from manager.campaigns import create_campaign
 from manager.demo import ensure_workspace
@@ -27,6 +30,7 @@ from manager.workspace import rules_dir, store_dir
 from store import Store
 from store.models import Approval, Campaign, Command, Experiment, ParameterVersion
 
+TUI_REVIEWER = HERE / "tui_reviewer.py"
 GOALS = ("increase retrieval precision above 85%", "снизить hallucination_rate по персональной памяти < 3%")
 
 
@@ -36,37 +40,69 @@ def awaiting_by_campaign(ws: Path) -> list[Experiment]:
     return exps
 
 
-def operations(first: Experiment, second: Experiment) -> list[list[str]]:
-    """What the reviewers and operators do, each a separate process, all at once."""
+def operations(first: Experiment, second: Experiment) -> list[tuple[str, list[str]]]:
+    """What the reviewers and operators do, each a separate process (CLI or TUI), all at once."""
     return [
-        ["approve", first.id, "-y"],
-        ["approve", first.id, "-y"],  # a second reviewer on the same change: one wins
-        ["reject", second.id, "-r", "not before the release"],
-        ["reject", second.id, "-r", "too risky"],  # two reviewers reject at once: one wins
+        ("tui", ["approve", first.id]),
+        ("cli", ["approve", first.id, "-y"]),  # a second reviewer on the same change: one wins
+        ("tui", ["reject", second.id, "not before the release"]),
+        ("cli", ["reject", second.id, "-r", "too risky"]),  # two reviewers reject at once: one wins
         # (not approve against reject: an approval of ``second`` after ``first`` was applied
         # depends on whether a cycle rolled ``first`` back meanwhile, which a serial run never does)
-        ["campaign", "pause", second.campaign_id, "-r", "lunch"],
-        ["campaign", "resume", second.campaign_id],
-        *(["goal", "add", "-y", text] for text in GOALS),
+        ("cli", ["campaign", "pause", second.campaign_id, "-r", "lunch"]),
+        ("cli", ["campaign", "resume", second.campaign_id]),
+        ("tui", ["goal", GOALS[0]]),
+        ("cli", ["goal", "add", "-y", GOALS[1]]),
     ]
+
+
+def start(ws: Path, via: str, op: list[str], lineup: Path) -> subprocess.Popen[str]:
+    """One operation as its own process; every sender claims another name in USER and LOGNAME."""
+    env = env_for(ws, **SPOOFED, TUI_REVIEWER_READY=str(lineup), TUI_REVIEWER_GO=str(lineup / "go"))
+    if via == "cli":
+        return start_cli(ws, *op, env=env)
+    return subprocess.Popen([sys.executable, str(TUI_REVIEWER), str(ws), *op], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def outcome(via: str, proc: subprocess.Popen[str], out: str, err: str) -> bool:
+    """Whether the operation was carried out (else refused, with a readable reason)."""
+    no_traceback(out, err)
+    if via == "cli":
+        assert proc.returncode in (0, 1), (proc.args, proc.returncode, err)
+        if proc.returncode == 1:
+            assert err.startswith("Error: ") and len(err.strip()) > len("Error: "), (proc.args, err)
+        return proc.returncode == 0
+    assert proc.returncode == 0, (proc.args, out, err)
+    answer = json.loads(out.strip().splitlines()[-1])
+    assert answer["state"] in ("done", "refused"), answer
+    assert answer["text"].strip(), answer
+    return answer["state"] == "done"
 
 
 def engine_running(ws: Path) -> bool:
     return Store.open(store_dir(ws)).engine_running()
 
 
-def test_engine_and_cli_processes_at_once_equal_a_serial_run(awaiting: Path, tmp_path: Path) -> None:
+def test_engine_with_cli_and_tui_processes_at_once_equals_a_serial_run(awaiting: Path, tmp_path: Path) -> None:
     ws = copy_ws(awaiting, tmp_path / "concurrent")
     first, second = awaiting_by_campaign(ws)[:2]
     engine = start_cli(ws, "run", "-q", env=env_for(ws, USER="eve", LOGNAME="eve"))
     try:
         wait_for(lambda: engine_running(ws), 60, "the engine to start")
         ops = operations(first, second)
-        # Every sender claims another name in USER and LOGNAME: the OS account is what counts.
-        procs = [start_cli(ws, *op, env=env_for(ws, **SPOOFED)) for op in ops]
+        # The TUI reviewers get to their last key first (a TUI takes seconds to start), then
+        # everyone goes at once: the CLI processes start as the TUIs press their keys.
+        lineup = tmp_path / "lineup"
+        lineup.mkdir()
+        tuis = {i: start(ws, via, op, lineup) for i, (via, op) in enumerate(ops) if via == "tui"}
+        wait_for(lambda: len(list(lineup.iterdir())) == len(tuis) or any(p.poll() is not None for p in tuis.values()),
+                 240, "the TUI reviewers at their last key")
+        (lineup / "go").touch()
+        procs = [tuis[i] if i in tuis else start(ws, via, op, lineup) for i, (via, op) in enumerate(ops)]
         second_engine = cli(ws, "run", "--until-idle", "-q")
-        results = [(op, proc.returncode, out, err) for op, proc, (out, err)
-                   in ((op, p, p.communicate(timeout=180)) for op, p in zip(ops, procs))]
+        results = [(op, outcome(via, proc, *proc.communicate(timeout=300)))
+                   for (via, op), proc in zip(ops, procs)]
     finally:
         engine.send_signal(signal.SIGINT)
         engine_out, engine_err = engine.communicate(timeout=120)
@@ -76,15 +112,11 @@ def test_engine_and_cli_processes_at_once_equal_a_serial_run(awaiting: Path, tmp
     assert second_engine.returncode == 1, second_engine.stderr
     assert "engine already running" in second_engine.stderr and "pid" in second_engine.stderr
 
-    for op, code, out, err in results:
-        no_traceback(out, err)
-        assert code in (0, 1), (op, code, err)
-        if code == 1:
-            assert err.startswith("Error: ") and len(err.strip()) > len("Error: "), (op, err)
-    approvals = [r for r in results if r[0][:2] == ["approve", first.id]]
-    assert sorted(code for _, code, _, _ in approvals) == [0, 1], "exactly one of two approvals wins"
-    race = [r for r in results if second.id in r[0]]
-    assert sorted(code for _, code, _, _ in race) == [0, 1], "exactly one of two rejections wins"
+    approvals = [won for op, won in results if op[0] == "approve"]
+    assert sorted(approvals) == [False, True], "exactly one of two approvals wins"
+    race = [won for op, won in results if op[0] == "reject"]
+    assert sorted(race) == [False, True], "exactly one of two rejections wins"
+    assert [op for op, won in results if op[0] == "goal" and not won] == [], "both goals start a campaign"
 
     store = Store.open(store_dir(ws))
     commands = store.all(Command)[Store.open(store_dir(awaiting)).count(Command):]

@@ -203,11 +203,16 @@ BREAKAGES = {
     "truncated change log": lambda ws: truncate(_first(store_dir(ws) / "data", "change_log.")),
     "lost partition": lambda ws: _first(store_dir(ws) / "data", "experiments.").unlink(),
     "torn tuner versions": lambda ws: truncate(ws / "maas" / "params.json"),
+    # the whole store gone: never a silent empty store in a workspace that had one
+    "lost store folder": lambda ws: shutil.rmtree(store_dir(ws)),
+    "emptied store folder": lambda ws: [shutil.rmtree(p) if p.is_dir() else p.unlink()
+                                        for p in list(store_dir(ws).iterdir())],
 }
 NAMED = {
     "truncated partition": "tasks.", "torn manifest": "MANIFEST.json", "empty manifest": "MANIFEST.json",
     "lost manifest": "MANIFEST.json", "truncated change log": "change_log.", "lost partition": "experiments.",
-    "torn tuner versions": "params.json",
+    "torn tuner versions": "params.json", "lost store folder": "MANIFEST.json is missing",
+    "emptied store folder": "MANIFEST.json is missing",
 }
 
 
