@@ -2,6 +2,7 @@
 
     python bench/bench_rules.py            # 10,000 fact sets per kind; memory over 100,000 evaluations
     python bench/bench_rules.py --quick    # 2,000 fact sets per kind; memory over 10,000 evaluations
+    python bench/bench_rules.py --quick --profile 25   # where the time goes, per call
 
 Both engines read the packaged rule files (``rules/defaults``) and get the same fact sets,
 generated from a fixed seed (``--seed``) with values on and around every target, threshold,
@@ -23,6 +24,10 @@ read after the first tenth (warmed up) and at the end, and the growth between th
 with the peak that ``tracemalloc`` saw for Python objects over the last thousand calls.
 durable-rules keeps its state in C, which ``tracemalloc`` does not see, hence RSS.
 Nothing here is asserted by the tests; nothing is written to the repository.
+
+Where the time goes: ``--profile N`` runs the fact sets through durable-rules only, under
+cProfile, and prints the N costliest entries (cumulative) of each call, durable-rules' own
+C calls included (``durable_rules_engine.*``), instead of the comparison.
 """
 
 from __future__ import annotations
@@ -217,6 +222,35 @@ def run_memory(engines: tuple[str, ...], evaluations: int, seed: int, n: int) ->
     return out
 
 
+# --- profile -------------------------------------------------------------------------------------------------
+
+
+def profile(book: RuleBook, decides: list[dict], changes: list[dict], top: int) -> str:
+    """cProfile of the durable-rules path, one table per call (after one warm-up pass)."""
+    import cProfile
+    import io
+    import pstats
+
+    decide, check = callers("durable-rules", book)
+    out = io.StringIO()
+    for kind, fn, sets in (("decide", decide, decides), ("check_change", check, changes)):
+        for facts in sets[:100]:
+            fn(facts)
+        prof = cProfile.Profile()
+        prof.enable()
+        for facts in sets:
+            fn(facts)
+        prof.disable()
+        stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
+        core = {name: tt for (_, _, name), (_, _, tt, _, _) in stats.stats.items() if "durable_rules_engine" in name}
+        out.write(f"=== {kind}: {len(sets):,} fact sets through durable-rules; in its C core "
+                  f"{sum(core.values()):.3f} s of {stats.total_tt:.3f} s ("
+                  + ", ".join(f"{name.split('.')[-1].rstrip('>')} {tt:.3f}" for name, tt in
+                              sorted(core.items(), key=lambda item: -item[1])) + ")\n")
+        stats.print_stats(f"{ROOT}|durable_rules_engine|json|pydantic", top)
+    return out.getvalue()
+
+
 # --- report ------------------------------------------------------------------------------------------------
 
 
@@ -262,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="calls in the memory run (default 100,000; 10,000 quick; 0 skips it)")
     parser.add_argument("--seed", type=int, default=2025, help="seed of the fact sets (default 2025)")
     parser.add_argument("--json", action="store_true", help="print the numbers as one JSON line after the table")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile the durable-rules path instead: print the N costliest entries of each call")
     parser.add_argument("--memory-child", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args(raw)
     n = args.sets or (2_000 if args.quick else 10_000)
@@ -274,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
 
     book = load_rulebook()
     decides, changes = fact_sets(args.seed, n, book)
+    if args.profile:
+        print(profile(book, decides, changes, args.profile))
+        return 0
     timing = time_chunks(book, decides, changes)
     print(f"  timed {2 * n:,} fact sets per engine", file=sys.stderr, flush=True)
     memory = run_memory(ENGINES, evaluations, args.seed, min(n, 2_000)) if evaluations else {}

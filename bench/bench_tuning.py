@@ -9,11 +9,12 @@ from the shipped defaults of the embedded MaaS and tries to reach every target o
 rule files (``rules/defaults/targets.yaml``) on the golden set:
 
 - **manager**: a fresh demo workspace run headless by ``Engine`` until it is idle, within the
-  methodology's cycle limit. When it stops on an approval (``context_budget`` needs one by
-  default) a reviewer approves through ``manager.commands.submit`` and it runs on. Emulated
-  dialogues are the ``total`` of the store's emulation tasks (baseline, variant and degradation
-  canary batches); golden evaluations are its validation tasks, counted apart because golden
-  dialogues are not emulation.
+  methodology's cycle limit. When it stops on an approval (the demo asks a reviewer about
+  ``abstain_threshold``) a reviewer approves through ``manager.commands.submit`` and it runs on.
+  Emulated dialogues are the ``total`` of the store's emulation tasks, also reported by phase:
+  the cycle's own batch (gaps, and the A/B baseline), the A/B variant, and the degradation
+  canary after an apply; golden evaluations are its validation tasks, counted apart because
+  golden dialogues are not emulation.
 - **random**: uniform samples over the Tuner's four factors and ranges (integers for integer
   factors); **tpe**: ``optuna.samplers.TPESampler(seed=...)`` over the same space. For both,
   trial 0 is the shipped defaults (where the Manager starts), and a trial is one emulated
@@ -94,6 +95,9 @@ class Result:
     wall_s: float
     picked: dict[str, float] | None = None
     notes: list[str] = field(default_factory=list)
+    # The Manager's emulated dialogues by phase, until the target was reached and in all
+    phases_to_target: dict[str, int] = field(default_factory=dict)
+    phases_total: dict[str, int] = field(default_factory=dict)
 
 
 # --- targets and objective ------------------------------------------------------------
@@ -182,7 +186,24 @@ def run_manager(seed: int, folder: Path, targets: list[TargetSpec], max_cycles: 
         golden_to_target=result["golden_to_target"], emulated_total=result["emulated_total"],
         golden_total=result["golden_total"], golden_size=result["golden_size"],
         steps=sum(c["cycles"] for c in summary["campaigns"]), wall_s=round(wall, 2),
-        picked=summary["active_params"], notes=notes)
+        picked=summary["active_params"], notes=notes, phases_to_target=result["phases_to_target"],
+        phases_total=result["phases_total"])
+
+
+# What each emulation task of the Manager was for, by the start of its title (manager/learning.py,
+# manager/experiments.py, manager/degradation.py).
+PHASES = (("Emulation batch", "cycle batch"), ("Variant batch", "A/B variant"), ("Degradation watch", "canary"))
+
+
+def phase_of(title: str) -> str:
+    return next((name for prefix, name in PHASES if title.startswith(prefix)), "other")
+
+
+def by_phase(tasks: list[Any]) -> dict[str, int]:
+    out = {name: 0 for _, name in PHASES}
+    for t in tasks:
+        out[phase_of(t.title)] = out.get(phase_of(t.title), 0) + t.total
+    return out
 
 
 def manager_spending(engine: Any, targets: list[TargetSpec]) -> dict[str, Any]:
@@ -213,6 +234,9 @@ def manager_spending(engine: Any, targets: list[TargetSpec]) -> dict[str, Any]:
     active = activations[-1][1] if activations else None
     last = goldens.get(active)
     return {
+        "phases_to_target": {} if known_at is None else by_phase(
+            [t for t in emulations if t.created_at <= known_at]),
+        "phases_total": by_phase(emulations),
         "reached": known_at is not None,
         "reached_now": bool(last and meets_all(targets, last.metrics, last.segments)),
         "dialogues_to_target": None if known_at is None else sum(t.total for t in emulations if t.created_at <= known_at),
@@ -308,6 +332,48 @@ def run_search(method: str, seed: int, folder: Path, targets: list[TargetSpec], 
         notes=[f"best objective {best_value:.3f}"])
 
 
+# --- the protocol's floor ------------------------------------------------------------------
+
+
+def protocol_floor(targets: list[TargetSpec], batch_size: int, tmp: str | None,
+                   max_moves: int = 6) -> dict[str, Any]:
+    """The fewest one-factor moves of at most one step that reach every target on the golden set.
+
+    Breadth first over the grid of the Tuner's factors, one ``step`` up or down per move (the
+    largest change a cycle may make: ``FactorSpec.step``, and ``max_step`` in the default
+    autonomy rules). With k moves and no rejection the Manager cannot spend fewer than
+    k cycle batches + k A/B variants + (k - 1) canaries of ``batch_size`` dialogues.
+    """
+    from maas.embedded import build
+
+    with tempfile.TemporaryDirectory(prefix="bench-floor-", dir=tmp) as folder:
+        maas = build(Path(folder))
+        factors = maas.tuner.factors()
+        start = maas.tuner.active().params
+        key = lambda params: tuple(sorted(params.items()))  # noqa: E731
+        seen, frontier, checked = {key(start)}, [start], 0
+        for moves in range(max_moves + 1):
+            for params in frontier:
+                gold = maas.teacher.validate_on_golden(params)
+                checked += 1
+                if meets_all(targets, gold.metrics, gold.segments):
+                    return {"moves": moves, "example": params, "configurations_checked": checked,
+                            "floor_dialogues": batch_size * (2 * moves + max(0, moves - 1))}
+            following = []
+            for params in frontier:
+                for f in factors:
+                    for sign in (1, -1):
+                        value = params[f.name] + sign * f.step
+                        if not f.minimum - 1e-9 <= value <= f.maximum + 1e-9:
+                            continue
+                        moved = {**params, f.name: float(round(value)) if f.integer else round(value, 6)}
+                        if key(moved) not in seen:
+                            seen.add(key(moved))
+                            following.append(moved)
+            frontier = following
+    return {"moves": None, "example": None, "configurations_checked": checked, "floor_dialogues": None}
+
+
 # --- one seed, all methods ------------------------------------------------------------------
 
 
@@ -370,7 +436,29 @@ def render(results: list[Result], methods: tuple[str, ...], command: str, skippe
               "that never reached as infinite. steps: the Manager's cycles, a search's trials.",
               *skipped]
     notes = [f"  {r.method} seed {r.seed}: {'; '.join(r.notes)}" for r in results if r.notes]
-    return "\n".join([*body, "", *legend, "", "notes:", *notes, "", f"reproduce: {command}"])
+    return "\n".join([*body, "", *legend, "", *render_phases(results), "notes:", *notes, "",
+                      f"reproduce: {command}"])
+
+
+def render_phases(results: list[Result]) -> list[str]:
+    """Where the Manager's emulated dialogues went, per seed and in the median."""
+    mine = sorted((r for r in results if r.method == "manager"), key=lambda r: r.seed)
+    if not mine:
+        return []
+    names = list(dict.fromkeys(n for r in mine for n in [*r.phases_to_target, *r.phases_total]))
+
+    def cells(phases: dict[str, int]) -> str:
+        return "  ".join(f"{n} {phases.get(n, 0):>4}" for n in names)
+
+    lines = ["manager: emulated dialogues by phase, until the target was reached | in all"]
+    for r in mine:
+        to_target = cells(r.phases_to_target) if r.reached else "not reached"
+        lines.append(f"  seed {r.seed:<4} {to_target} | {cells(r.phases_total)}")
+    reached = [r for r in mine if r.reached]
+    if reached:
+        med = {n: _median([r.phases_to_target.get(n, 0) for r in reached]) for n in names}
+        lines.append(f"  median     {'  '.join(f'{n} {med[n]:>4g}' for n in names)}   (runs that reached)")
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -383,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="seeds run in parallel")
     parser.add_argument("--tmp", default=None, help="folder for the temporary workspaces (default: system temp)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON after the table")
+    parser.add_argument("--floor", action="store_true",
+                        help="also find the fewest one-step moves to every target on golden, and the Manager's "
+                             "dialogue floor that follows (a few minutes more on 2 cores)")
     raw = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(raw)
     if args.trials is not None and args.trials < 1:
@@ -417,6 +508,13 @@ def main(argv: list[str] | None = None) -> int:
 
     command = " ".join(["python bench/bench_tuning.py", *map(shlex.quote, raw)])
     print(render(results, methods, command, skipped))
+    if args.floor:
+        targets, batch_size, _ = default_targets()
+        floor = protocol_floor(targets, batch_size, args.tmp)
+        print(f"floor: {floor['moves']} one-step moves reach every target on golden (e.g. {floor['example']}, "
+              f"{floor['configurations_checked']} configurations checked); the Manager needs at least "
+              f"{floor['floor_dialogues']} emulated dialogues (cycle batch + A/B variant per move, a canary "
+              f"after each apply but the last)")
     print(f"total {elapsed:.0f} s on {platform.machine()}, {os.cpu_count()} cpu, Python {platform.python_version()}, "
           f"{args.jobs} job(s)")
     if args.json:

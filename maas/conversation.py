@@ -65,18 +65,20 @@ def play(
     seed: int,
     progress: Progress | None = None,
     workers: int = 1,
+    start: int = 0,
 ) -> tuple[list[SensorEvent], int]:
     """Run every dialogue; return their events in dialogue order and how many dialogues failed.
 
     Dialogues run on up to ``workers`` threads (bounded by the student's concurrency);
     ``progress(done, total)`` is called from the calling thread as each one finishes.
+    ``start`` is the position of the first dialogue in its batch (the luck of a turn follows it).
     """
     total = len(dialogues)
     results: list[list[SensorEvent] | None] = [None] * total
     failed = 0
 
     def run(i: int) -> list[SensorEvent]:
-        return converse(student, dialogues[i], params, seed, i)
+        return converse(student, dialogues[i], params, seed, start + i)
 
     workers = max(1, min(workers, student.max_concurrency, total or 1))
     if workers == 1:

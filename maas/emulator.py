@@ -38,10 +38,10 @@ class EmbeddedEmulator:
         self._written: OrderedDict[tuple[int, int], Dialogue] = OrderedDict()
         self._lock = threading.Lock()
 
-    def dialogues(self, seed: int, n: int) -> list[Dialogue]:
-        """The ``n`` dialogues of ``seed`` (dialogue i depends only on seed and i)."""
+    def dialogues(self, seed: int, n: int, start: int = 0) -> list[Dialogue]:
+        """Dialogues ``start`` to ``start + n - 1`` of ``seed`` (dialogue i depends only on seed and i)."""
         out = []
-        for i in range(n):
+        for i in range(start, start + n):
             with self._lock:
                 dialogue = self._written.get((seed, i))
                 if dialogue is not None:
@@ -56,12 +56,20 @@ class EmbeddedEmulator:
         return out
 
     def run_batch(self, params: dict[str, float], n: int = 30, seed: int = 0,
-                  progress: Progress | None = None) -> Batch:
+                  progress: Progress | None = None, start: int = 0) -> Batch:
+        """Dialogues ``start`` .. ``start + n - 1`` of ``seed``.
+
+        A batch emulated in parts (``start`` = the dialogues already run) has, part for part,
+        the same dialogues and the same luck as the whole batch: an A/B can grow a look at a time.
+        """
         params = self.student.model.check_params(params)
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_DIALOGUES:
             raise ValueError(f"n: expected an integer from 1 to {MAX_DIALOGUES}, got {n!r}")
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= MAX_DIALOGUES - n:
+            raise ValueError(f"start: expected an integer from 0 to {MAX_DIALOGUES - n} (n={n}), got {start!r}")
         check_seed(seed)
-        dialogues = self.dialogues(seed, n)
-        events, failed = play(self.student, dialogues, params, seed, progress, self.workers)
-        return Batch(id=f"b{seed}-n{n}-{params_digest(params)}", params=params, seed=seed,
+        dialogues = self.dialogues(seed, n, start)
+        events, failed = play(self.student, dialogues, params, seed, progress, self.workers, start=start)
+        part = f"-s{start}" if start else ""
+        return Batch(id=f"b{seed}{part}-n{n}-{params_digest(params)}", params=params, seed=seed,
                      dialogues=n, events=events, failed_dialogues=failed)

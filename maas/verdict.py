@@ -3,6 +3,13 @@
 The rule is declared in ``data/verdict.yaml`` (see its header). The bootstrap resamples
 dialogues, not turns, because turns of one dialogue share a user's memory and are not
 independent; both arms use the same resample, which is what makes the comparison paired.
+
+Interim looks (sequential testing): when the variant covers only some of the baseline's
+dialogues, the verdict compares the two on those and is decisive only on strong evidence
+(the rule's ``interim`` block, with a stricter confidence): a loser whose loss is shown to
+exceed its tolerance, or a winner whose every metric is shown to lose no more than its
+tolerance. Anything else is "inconclusive" and means "emulate more of the batch". A look on
+the whole batch is the ordinary verdict, unchanged.
 """
 
 from __future__ import annotations
@@ -26,11 +33,33 @@ class MetricRule(_Strict):
     tolerance: float = Field(ge=0)
 
 
+class InterimRule(_Strict):
+    confidence: float = Field(gt=0.5, lt=1)
+    resamples: int = Field(ge=100, le=100_000)
+    min_dialogues: int = Field(ge=2)  # a look on fewer paired dialogues is refused
+    decisive: list[str] = Field(min_length=1)  # metrics whose improvement may end a look early
+
+    @model_validator(mode="after")
+    def _known(self) -> "InterimRule":
+        unknown = [m for m in self.decisive if m not in METRICS]
+        if unknown:
+            raise ValueError(f"decisive: unknown metric(s) {', '.join(unknown)}")
+        return self
+
+
 class VerdictRule(_Strict):
     confidence: float = Field(gt=0.5, lt=1)
     resamples: int = Field(ge=100, le=100_000)
     seed: int = Field(ge=0)
     metrics: dict[str, MetricRule]
+    interim: InterimRule | None = None  # None: only looks on the whole batch
+
+    @model_validator(mode="after")
+    def _interim_stricter(self) -> "VerdictRule":
+        if self.interim is not None and self.interim.confidence < self.confidence:
+            raise ValueError(f"interim.confidence: must be at least confidence ({self.confidence}); "
+                             "an early look needs stronger evidence, not weaker")
+        return self
 
     @model_validator(mode="after")
     def _all_metrics(self) -> "VerdictRule":
@@ -50,7 +79,9 @@ def _by_dialogue(batch: Batch, order: list[str]) -> tuple[np.ndarray, np.ndarray
     counts = np.zeros((len(order), len(judge.COLUMNS)))
     latencies, owners = [], []
     for event in batch.events:
-        i = position[event.dialogue_id]
+        i = position.get(event.dialogue_id)
+        if i is None:  # an interim look compares on part of the baseline's dialogues
+            continue
         counts[i] += judge.turn_counts(event)
         latencies.append(event.latency_s)
         owners.append(i)
@@ -86,37 +117,57 @@ def _resampled(counts: np.ndarray, latencies: np.ndarray, owners: np.ndarray, we
     return values
 
 
-def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_better: set[str] | frozenset[str]) -> Verdict:
+def _dialogues(baseline: Batch, variant: Batch) -> tuple[list[str], bool]:
+    """The dialogues to compare on, in the baseline's order, and whether this is an interim look."""
     if baseline.seed != variant.seed:
         raise ValueError(
             f"verdict needs two batches on the same dialogues: baseline {baseline.id} has seed "
             f"{baseline.seed}, variant {variant.id} has seed {variant.seed}"
         )
     order = list(dict.fromkeys(e.dialogue_id for e in baseline.events))
-    other = list(dict.fromkeys(e.dialogue_id for e in variant.events))
-    if sorted(order) != sorted(other):
-        raise ValueError(
-            f"verdict needs two batches on the same dialogues: {baseline.id} and {variant.id} "
-            f"cover different dialogues ({len(order)} vs {len(other)})"
-        )
-    if not order:
+    other = set(e.dialogue_id for e in variant.events)
+    if not order or not other:
         raise ValueError(f"verdict: batches {baseline.id} and {variant.id} have no events")
+    if other == set(order):
+        return order, False
+    if other < set(order):
+        return [d for d in order if d in other], True
+    raise ValueError(
+        f"verdict needs two batches on the same dialogues: {baseline.id} and {variant.id} "
+        f"cover different dialogues ({len(order)} vs {len(other)})"
+    )
 
-    base_m, var_m = judge.metrics(baseline.events), judge.metrics(variant.events)
-    rng = np.random.default_rng(rule.seed)
+
+def _intervals(baseline: Batch, variant: Batch, order: list[str], confidence: float, resamples: int,
+               seed: int) -> dict[str, tuple[float, float, float, float, float]]:
+    """Per metric: baseline, variant, delta and the paired bootstrap interval of the delta."""
+    keep = set(order)
+    base_m = judge.metrics(e for e in baseline.events if e.dialogue_id in keep)
+    var_m = judge.metrics(variant.events)
+    rng = np.random.default_rng(seed)
     d = len(order)
-    picks = rng.integers(0, d, size=(rule.resamples, d))
-    weights = np.zeros((rule.resamples, d))
-    np.add.at(weights, (np.arange(rule.resamples)[:, None], picks), 1.0)
+    picks = rng.integers(0, d, size=(resamples, d))
+    weights = np.zeros((resamples, d))
+    np.add.at(weights, (np.arange(resamples)[:, None], picks), 1.0)
     base_r = _resampled(*_by_dialogue(baseline, order), weights)
     var_r = _resampled(*_by_dialogue(variant, order), weights)
-    tail = (1 - rule.confidence) / 2 * 100
+    tail = (1 - confidence) / 2 * 100
+    out = {}
+    for metric in METRICS:
+        low, high = (float(x) for x in np.percentile(var_r[metric] - base_r[metric], [tail, 100 - tail]))
+        out[metric] = (base_m[metric], var_m[metric], var_m[metric] - base_m[metric], low, high)
+    return out
+
+
+def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_better: set[str] | frozenset[str]) -> Verdict:
+    order, interim = _dialogues(baseline, variant)
+    if interim:
+        return _interim_verdict(baseline, variant, order, rule, lower_is_better)
+    stats = _intervals(baseline, variant, order, rule.confidence, rule.resamples, rule.seed)
 
     deltas, better_names, worse_names, losing = [], [], [], []
     for metric in METRICS:
-        delta = var_m[metric] - base_m[metric]
-        boot = var_r[metric] - base_r[metric]
-        low, high = (float(x) for x in np.percentile(boot, [tail, 100 - tail]))
+        base, var, delta, low, high = stats[metric]
         sign = -1.0 if metric in lower_is_better else 1.0  # +: the metric improved
         mr = rule.metrics[metric]
         better = None
@@ -129,7 +180,7 @@ def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_
                 worse_names.append(metric)
                 if abs(delta) > mr.tolerance:
                     losing.append(metric)
-        deltas.append(MetricDelta(metric=metric, baseline=base_m[metric], variant=var_m[metric],
+        deltas.append(MetricDelta(metric=metric, baseline=base, variant=var,
                                   delta=round(delta, 6), ci_low=round(low, 6), ci_high=round(high, 6),
                                   better=better))
     if losing:
@@ -143,5 +194,65 @@ def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_
         outcome = "inconclusive"
         reason = "no metric changed significantly" if not worse_names else (
             f"nothing improved significantly; worse within tolerance: {', '.join(worse_names)}")
-    return Verdict(outcome=outcome, deltas=deltas, reason=f"{reason} ({d} paired dialogues, "
-                   f"{int(rule.confidence * 100)}% bootstrap intervals)")
+    return Verdict(outcome=outcome, deltas=deltas, reason=f"{reason} ({len(order)} paired dialogues, "
+                   f"{_percent(rule.confidence)} bootstrap intervals)")
+
+
+def _interim_verdict(baseline: Batch, variant: Batch, order: list[str], rule: VerdictRule,
+                     lower_is_better: set[str] | frozenset[str]) -> Verdict:
+    """A look on part of the batch: decisive only when the rest of it could hardly change the answer.
+
+    loser:  some metric's whole interval (interim confidence) is worse than its tolerance;
+    winner: some ``decisive`` metric is significantly better (interim confidence, at least its
+            min_effect; a percentile's bootstrap on few dialogues is too coarse to count) and
+            every metric's interval rules out a loss larger than its tolerance, so the loser rule
+            of the whole batch has no room left to fire;
+    otherwise inconclusive: emulate more of the batch.
+    """
+    look = rule.interim
+    if look is None:
+        raise ValueError(
+            f"verdict: variant {variant.id} covers {len(order)} of the {baseline.dialogues} dialogues of "
+            f"baseline {baseline.id}, and the verdict rule has no interim block for looks on part of a batch")
+    if len(order) < look.min_dialogues:
+        raise ValueError(f"verdict: an interim look needs at least {look.min_dialogues} paired dialogues "
+                         f"(interim.min_dialogues), variant {variant.id} covers {len(order)}")
+    stats = _intervals(baseline, variant, order, look.confidence, look.resamples, rule.seed)
+
+    deltas, better_names, losing, unsettled = [], [], [], []
+    for metric in METRICS:
+        base, var, delta, low, high = stats[metric]
+        lower = metric in lower_is_better
+        mr = rule.metrics[metric]
+        worst = high if lower else -low  # the largest loss the interval allows (<= 0: none)
+        better = None
+        if abs(delta) >= mr.min_effect and (high < 0 if lower else low > 0):
+            better = True
+            if metric in look.decisive:
+                better_names.append(metric)
+        elif abs(delta) >= mr.min_effect and (low > 0 if lower else high < 0):
+            better = False
+            if (low if lower else -high) > mr.tolerance:  # even the interval's best end loses too much
+                losing.append(metric)
+        if worst > mr.tolerance:
+            unsettled.append(metric)
+        deltas.append(MetricDelta(metric=metric, baseline=base, variant=var,
+                                  delta=round(delta, 6), ci_low=round(low, 6), ci_high=round(high, 6),
+                                  better=better))
+    if losing:
+        outcome, reason = "loser", f"significantly worse beyond tolerance: {', '.join(losing)}"
+    elif better_names and not unsettled:
+        outcome = "winner"
+        reason = f"significantly better: {', '.join(better_names)}; no metric can be worse beyond its tolerance"
+    else:
+        outcome = "inconclusive"
+        reason = "not decisive yet: " + (
+            f"a loss beyond tolerance not ruled out for {', '.join(unsettled)}" if better_names
+            else "no decisive metric significantly better")
+    return Verdict(outcome=outcome, deltas=deltas, reason=(
+        f"interim look, {reason} ({len(order)} of {baseline.dialogues} paired dialogues, "
+        f"{_percent(look.confidence)} bootstrap intervals)"))
+
+
+def _percent(confidence: float) -> str:
+    return f"{confidence * 100:.3g}%"

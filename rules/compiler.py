@@ -233,6 +233,22 @@ def action_name(rule_index: int, conjunct_index: int) -> str:
     return f"r{rule_index}c{conjunct_index}"
 
 
+def fields_tested(rules: list[Rule]) -> dict[str, tuple[str, ...]]:
+    """Kind of fact -> the fields its rules compare; a kind no rule looks at is left out."""
+    out: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.join:
+            names = out.setdefault(rule.kind.name, [])
+            names += [f for f in ("role", "person") if f not in names]
+            continue
+        for conj in rule.conjuncts:
+            names = out.setdefault(rule.kind.name, [])
+            for test in conj.tests:
+                if test.field not in names:
+                    names.append(test.field)
+    return {kind: tuple(names) for kind, names in out.items()}
+
+
 def definition(rules: list[Rule]) -> dict[str, Any]:
     """The durable-rules ruleset (plain JSON); ``run`` names the action of each entry."""
     out: dict[str, Any] = {}
@@ -269,10 +285,21 @@ def _words(test: Test, fact: dict[str, Any], kind: FactKind) -> str:
     return " ".join(part for part in (label, current, SYMBOLS[test.op], rhs) if part)
 
 
+class _Shown(dict):
+    """A fact's fields as words, each made only when a template asks for it."""
+
+    def __init__(self, fact: dict[str, Any]) -> None:
+        super().__init__()
+        self._fact = fact
+
+    def __missing__(self, key: str) -> str:
+        return _shown(self._fact[key])
+
+
 def because(rule: Rule, conj: Conjunct | None, fact: dict[str, Any]) -> str:
     """Why ``rule`` fired on ``fact``, e.g. ``mean primary gap 0.087 > 0.05``."""
     if rule.template:
-        values = {k: _shown(v) for k, v in fact.items()}
+        values = _Shown(fact)
         for test in conj.tests if conj else ():
             if test.ref:
                 values[test.ref] = _shown(test.value)

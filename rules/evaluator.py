@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from operator import attrgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,16 +19,19 @@ from rules.compiler import Rule, approval_rules, because, decide_rules, policy_r
 from rules.decision import Decision, Degradation, Fired, Gap, PolicyDecision, Validation
 from rules.engine import CompiledRuleset, Firing
 from rules.errors import FactsInvalid
-from rules.facts import Fact, approval_facts, change_facts, check_targets, decide_facts
+from rules.facts import Fact, TargetRow, approval_facts, change_facts, check_targets, decide_facts, target_rows
 from store.models import TargetSpec
 
 TARGET_SETS_KEPT = 8
+_key_values = attrgetter(*(name for name in TargetSpec.model_fields if name != "relative_to_baseline"))
 
 
 def _fired(rules: list[Rule], facts: list[Fact], firings: list[Firing]) -> list[Fired]:
     """One entry per rule and fact; alternatives that held on the same fact are joined."""
+    if not firings:
+        return []
     by_id = {fact.id: fact for fact in facts}
-    grouped: OrderedDict[tuple[int, tuple[str, ...]], list[Firing]] = OrderedDict()
+    grouped: dict[tuple[int, tuple[str, ...]], list[Firing]] = {}
     for firing in firings:
         grouped.setdefault((firing.rule_index, firing.fact_ids), []).append(firing)
     out = []
@@ -37,7 +41,7 @@ def _fired(rules: list[Rule], facts: list[Fact], firings: list[Firing]) -> list[
             plain = {by_id[i].values["role"]: by_id[i].values["person"] for i in ids}
         else:
             plain = by_id[ids[0]].plain()
-        reasons = []
+        reasons: list[str] = []
         for firing in group:
             conj = None if rule.join else rule.conjuncts[firing.conjunct_index]
             text = because(rule, conj, plain)
@@ -60,28 +64,36 @@ class Evaluator:
     def __init__(self, rulebook: RuleBook) -> None:
         self.rulebook = rulebook
         self._lock = threading.Lock()
+        # per target set, compiled and checked once: its ruleset, and its numbers read
         self._decide: OrderedDict[tuple, CompiledRuleset] = OrderedDict()
+        self._rows: dict[tuple, tuple[TargetRow, ...]] = {}
         self._default_key = self._key(rulebook.targets)
         self._decide[self._default_key] = CompiledRuleset(decide_rules(rulebook, rulebook.targets), "decide")
+        self._rows[self._default_key] = target_rows(rulebook.targets)
         self._policy = CompiledRuleset(policy_rules(rulebook), "policy")
         self._approval = CompiledRuleset(approval_rules(rulebook), "approval")
 
     @staticmethod
     def _key(targets: list[TargetSpec]) -> tuple:
-        return tuple(tuple(sorted(t.model_dump(exclude={"relative_to_baseline"}).items())) for t in targets)
+        """Everything a target set is compiled and checked from (values with their types)."""
+        values = [_key_values(t) for t in targets]
+        return tuple((v, tuple(map(type, v))) for v in values)
 
-    def _compiled_for(self, targets: list[TargetSpec]) -> CompiledRuleset:
+    def _prepared(self, targets: list[TargetSpec]) -> tuple[tuple[TargetRow, ...], CompiledRuleset]:
+        """A campaign's targets, checked, read and compiled on first use; a few sets are kept."""
         key = self._key(targets)
         with self._lock:
             compiled = self._decide.get(key)
             if compiled is None:
+                check_targets(targets, self.rulebook.directions)
+                rows = target_rows(targets)
                 compiled = CompiledRuleset(decide_rules(self.rulebook, targets), "decide")
-                self._decide[key] = compiled
+                self._decide[key], self._rows[key] = compiled, rows
             self._decide.move_to_end(key)
             while len(self._decide) > TARGET_SETS_KEPT + 1:
                 oldest = next(k for k in self._decide if k != self._default_key)
-                del self._decide[oldest]
-            return compiled
+                del self._decide[oldest], self._rows[oldest]
+            return self._rows[key], compiled
 
     def rules(self) -> list[Rule]:
         """Every rule in force (the rule book's own targets), in decision order."""
@@ -90,11 +102,11 @@ class Evaluator:
     def decide(self, facts: dict[str, Any], targets: list[TargetSpec] | None = None) -> Decision:
         """Gaps, should-tune, golden validation and degradation for one fact set."""
         book = self.rulebook
-        chosen = book.targets if targets is None else _as_targets(targets)
-        if targets is not None:
-            check_targets(chosen, book.directions)
-        given, derived = decide_facts(facts, chosen, book.directions, tuple(book.golden_deltas))
-        compiled = self._compiled_for(chosen) if targets is not None else self._decide[self._default_key]
+        if targets is None:
+            rows, compiled = self._rows[self._default_key], self._decide[self._default_key]
+        else:
+            rows, compiled = self._prepared(_as_targets(targets))
+        given, derived = decide_facts(facts, rows, book.directions, tuple(book.golden_deltas))
         rules = compiled.rules
         firings = compiled.run(derived)
         fired = _fired(rules, derived, firings)

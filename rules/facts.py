@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -160,8 +160,9 @@ def invalid(problems: list[str]) -> FactsInvalid:
 
 
 def _check_numbers(values: dict[str, Any], where: str, problems: list[str]) -> None:
+    # a float is beyond the limit exactly when the decimal it was written as is (the limit is a float)
     for name, value in values.items():
-        if isinstance(value, float | int) and not isinstance(value, bool) and abs(numbers.exact(value)) > numbers.LIMIT:
+        if isinstance(value, float | int) and not isinstance(value, bool) and abs(value) > numbers.LIMIT_NUMBER:
             problems.append(f"{where}.{name}: {value!r} is outside ±{numbers.text(numbers.LIMIT)}")
 
 
@@ -169,20 +170,28 @@ def _check_numbers(values: dict[str, Any], where: str, problems: list[str]) -> N
 
 @dataclass
 class Fact:
-    """A fact as asserted: ``values`` hold Decimals, text and booleans."""
+    """A fact as asserted: ``values`` hold Decimals, text and booleans (not changed once made)."""
 
     id: str
     kind: FactKind
     values: dict[str, Any]
+    _plain: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def plain(self) -> dict[str, Any]:
-        return {k: numbers.plain(v) if isinstance(v, Decimal) else v for k, v in self.values.items()}
+        """The values with JSON numbers; made once, share it read-only."""
+        if self._plain is None:
+            self._plain = {k: numbers.plain(v) if isinstance(v, Decimal) else v for k, v in self.values.items()}
+        return self._plain
 
-    def encoded(self) -> dict[str, Any]:
-        """What durable-rules receives: numbers as fixed-point integers."""
-        out: dict[str, Any] = {"id": self.id, "kind": self.kind.name}
-        for key, value in self.values.items():
-            out[key] = numbers.to_fixed(value) if isinstance(value, Decimal) else value
+    def encoded(self, sid: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        """What durable-rules receives in session ``sid``: the ``fields`` rules compare
+        (others cannot change a match), numbers as fixed-point integers."""
+        out: dict[str, Any] = {"id": self.id, "sid": sid, "kind": self.kind.name}
+        values = self.values
+        for key in fields:
+            if key in values:
+                value = values[key]
+                out[key] = numbers.to_fixed(value) if isinstance(value, Decimal) else value
         return out
 
 
@@ -202,8 +211,22 @@ def worsening_of(direction: str, baseline: Decimal, current: Decimal) -> tuple[D
     return numbers.clamp(numbers.quantize(worse)), numbers.clamp(numbers.quantize(relative))
 
 
-def target_values(target: TargetSpec) -> tuple[Decimal, Decimal]:
-    return numbers.read(target.target), numbers.read(target.threshold)
+@dataclass(frozen=True)
+class TargetRow:
+    """A target with its numbers read once, as gap facts carry them."""
+
+    metric: str
+    segment: str | None
+    priority: str
+    direction: str
+    target: Decimal
+    threshold: Decimal
+
+
+def target_rows(targets: Sequence[TargetSpec]) -> tuple[TargetRow, ...]:
+    """Read once per rule book (or campaign targets), not per fact set."""
+    return tuple(TargetRow(t.metric, t.segment, t.priority, t.direction, numbers.read(t.target), numbers.read(t.threshold))
+                 for t in targets)
 
 
 def check_targets(targets: list[TargetSpec], catalog: dict[str, str]) -> None:
@@ -237,7 +260,7 @@ def check_targets(targets: list[TargetSpec], catalog: dict[str, str]) -> None:
 
 def decide_facts(
     facts: Any,
-    targets: list[TargetSpec],
+    targets: Sequence[TargetRow],
     catalog: dict[str, str],
     golden_deltas: tuple[str, ...],
 ) -> tuple[DecideInput, list[Fact]]:
@@ -280,7 +303,7 @@ def decide_facts(
     for index, target in enumerate(targets):
         source = given.metrics if target.segment is None else given.segments[target.segment]
         current = numbers.read(source[target.metric])
-        goal, threshold = target_values(target)
+        goal, threshold = target.target, target.threshold
         gap = gap_of(target.direction, goal, current)
         by_priority.setdefault(target.priority, []).append(gap)
         derived.append(Fact(f"g{index}", GAP, {

@@ -17,6 +17,10 @@ PLACES = 9
 QUANTUM = Decimal(1).scaleb(-PLACES)
 LIMIT = Decimal(1_000_000)
 """Largest magnitude a rule constant or an input fact may have."""
+LIMIT_NUMBER = 1_000_000
+"""``LIMIT`` for comparing with floats and ints as they are (exact in Python)."""
+SHORT_INT = 10**27
+"""Whole numbers below this are written as ``str`` writes them (within Decimal's precision)."""
 CLAMP = Decimal(1_000_000_000)
 """Derived facts are clamped here: beyond every constant, inside int64 fixed point."""
 
@@ -48,12 +52,16 @@ def clamp(value: Decimal) -> Decimal:
 
 def read(value: float | int) -> Decimal:
     """An input number, to PLACES decimal places."""
+    if type(value) is float and math.isfinite(value):  # the common case, as ``exact`` reads it
+        return Decimal(repr(value)).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
     return quantize(exact(value))
 
 
 def to_fixed(value: Decimal) -> int:
-    """The integer durable-rules compares (value already to PLACES places)."""
-    return int(quantize(value).scaleb(PLACES))
+    """The integer durable-rules compares (rounded as ``quantize`` when it has more places)."""
+    scaled = value.scaleb(PLACES)
+    fixed = int(scaled)
+    return fixed if fixed == scaled else int(quantize(value).scaleb(PLACES))
 
 
 def plain(value: Decimal) -> float | int:
@@ -65,6 +73,12 @@ def plain(value: Decimal) -> float | int:
 
 def text(value: Decimal | float | int) -> str:
     """A number as a reviewer reads it: no exponent, no trailing zeros."""
+    if type(value) is float and value != 0:
+        written = repr(value)
+        if "e" not in written and "n" not in written:  # digits.digits: the decimal without its zeros
+            return written.rstrip("0").rstrip(".")
+    elif type(value) is int and abs(value) < SHORT_INT:
+        return str(value)
     d = value if isinstance(value, Decimal) else exact(value)
     if d == 0:
         return "0"

@@ -68,3 +68,11 @@ def test_the_managers_spending_is_read_from_the_store(bench, targets, tmp_path):
     assert result.steps == 1
     assert result.emulated_total > 0 and result.emulated_total % 30 == 0
     assert result.golden_size > 0 or result.golden_total == 0
+    # one cycle: its own batch and an A/B variant, no canary yet (nothing applied before it)
+    assert result.phases_total == {"cycle batch": 30, "A/B variant": 30, "canary": 0}
+    assert sum(result.phases_total.values()) == result.emulated_total
+
+
+def test_emulation_tasks_are_told_apart_by_their_titles(bench):
+    assert [bench.phase_of(t) for t in ("Emulation batch c-1", "Variant batch of e-2", "Degradation watch of e-2",
+                                         "Golden validation of v3")] == ["cycle batch", "A/B variant", "canary", "other"]

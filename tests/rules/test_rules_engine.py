@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gc
+import json
 import threading
 import weakref
 
+import durable_rules_engine
 import pytest
 
 from rules_samples import MET, NO_CHANGE, SEED_METRICS, change
-from rules import Evaluator, FactsInvalid, RuleBook
-from rules.engine import CompiledRuleset
+from rules import EngineError, Evaluator, FactsInvalid, RuleBook
+from rules.engine import SESSION, CompiledRuleset, Firing
 from rules.evaluator import TARGET_SETS_KEPT
 from store.models import TargetSpec
 
@@ -25,6 +27,89 @@ def test_no_fact_outlives_its_evaluation(evaluator: Evaluator) -> None:
         evaluator.check_approval({"approver": "ann", "proposer": "ann" if index % 2 else "bob"})
     compiled = list(evaluator._decide.values()) + [evaluator._policy, evaluator._approval]
     assert all(c.leftover_facts() == [] for c in compiled)
+
+
+def _fails_once(monkeypatch: pytest.MonkeyPatch, name: str, after: int = 0) -> None:
+    """durable-rules' ``name`` raises on its call number ``after`` + 1, then works again."""
+    real = getattr(durable_rules_engine, name)
+    calls = []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == after + 1:
+            raise durable_rules_engine.error(f"{name} failed on purpose")
+        return real(*args)
+
+    monkeypatch.setattr(durable_rules_engine, name, flaky)
+
+
+@pytest.mark.parametrize(("name", "after", "warm"), [
+    ("complete_and_start_action", 0, True),  # a firing started and not completed: it would block the session
+    ("complete_and_start_action", 2, True),
+    ("retract_facts", 0, True),              # every fact still held
+    ("assert_facts", 0, True),
+    ("assert_facts", 0, False),              # before the session ever existed
+])
+def test_an_evaluation_that_fails_half_way_leaves_nothing_behind(
+        book: RuleBook, monkeypatch: pytest.MonkeyPatch, name: str, after: int, warm: bool) -> None:
+    busy = change(proposed=50, frozen=True, campaign_autonomy="manual", running_experiments=9)
+    want = Evaluator(book).check_change(busy)
+    evaluator = Evaluator(book)
+    if warm:
+        evaluator.check_change(change())
+    with monkeypatch.context() as patch:
+        _fails_once(patch, name, after)
+        with pytest.raises(EngineError, match="failed on purpose"):
+            evaluator.check_change(busy)
+    assert evaluator._policy.leftover_facts() == []
+    assert evaluator.check_change(busy) == want and evaluator.check_change(change()).allowed
+
+
+def test_a_session_that_could_not_be_cleared_is_cleared_before_the_next_evaluation(
+        book: RuleBook, monkeypatch: pytest.MonkeyPatch) -> None:
+    busy = change(frozen=True)
+    evaluator = Evaluator(book)
+    with monkeypatch.context() as patch:
+        _fails_once(patch, "retract_facts", 0)
+        _fails_once(patch, "get_facts", 0)  # the clearing after the failure fails too
+        with pytest.raises(EngineError, match="retract_facts failed on purpose"):
+            evaluator.check_change(busy)
+    assert evaluator._policy._dirty and [f["id"] for f in evaluator._policy.leftover_facts()] == ["p"]
+    assert evaluator.check_change(change()).allowed  # not denied by the frozen fact left behind
+    assert evaluator._policy.leftover_facts() == [] and not evaluator._policy._dirty
+
+
+@pytest.mark.parametrize("stray_id", ["p", "q"])
+def test_a_fact_already_held_is_refused_not_mixed_in(book: RuleBook, stray_id: str) -> None:
+    evaluator = Evaluator(book)
+    policy = evaluator._policy
+    evaluator.check_change(change())
+    stray = {"id": stray_id, "sid": SESSION, "kind": "proposal", "parameter": "top_k", "frozen": True}
+    durable_rules_engine.assert_facts(policy._handle, json.dumps([stray]))
+    with pytest.raises(EngineError, match="still asserted from an earlier evaluation"):
+        evaluator.check_change(change(frozen=stray_id == "p"))  # same id, or a firing on another fact
+    assert policy.leftover_facts() == []
+    assert evaluator.check_change(change()).allowed
+
+
+def test_firings_are_read_from_the_engines_message_whatever_its_layout(evaluator: Evaluator) -> None:
+    """The quick reading of a firing (action and fact id up front) and the full JSON reading agree."""
+    policy, approval = evaluator._policy, evaluator._approval
+    fact = {"id": "p", "sid": SESSION, "kind": "proposal", "parameter": "top_k"}
+    compact = json.dumps({"r5c0": {"m": fact}}, separators=(",", ":"))
+    spaced = json.dumps({"r5c0": {"m": fact}}, indent=1)
+    reordered = json.dumps({"r5c0": {"m": {"kind": "proposal", "id": "p"}}})
+    joined = json.dumps({"r0c0": {"p": {"id": "proposer"}, "a": {"id": "approver"}}}, separators=(",", ":"))
+    read: list[Firing] = []
+    errors: list[BaseException] = []
+    for message in (compact, spaced, reordered):
+        policy._record(message, read, errors)
+    approval._record(joined, read, errors)
+    assert errors == []
+    assert read == [Firing(5, 0, ("p",))] * 3 + [Firing(0, 0, ("proposer", "approver"))]
+    for broken in ('{"nope":{"m":{"id":"p",', '{"r999c0":{"m":{"id":"p","kind":"x"}}}', "[]"):
+        policy._record(broken, read, errors)  # recorded as an error, never raised mid-firing
+    assert len(errors) == 3 and len(read) == 4
 
 
 def test_the_same_facts_twice_give_the_same_answer(evaluator: Evaluator) -> None:
@@ -133,8 +218,21 @@ def test_campaign_targets_are_compiled_once_and_kept_few(evaluator: Evaluator) -
 ])
 def test_bad_campaign_targets_are_refused(evaluator: Evaluator, target: dict, words: str) -> None:
     spec = dict(metric="retrieval_recall", direction="higher_is_better", target=0.7, threshold=0.1, priority="primary")
-    with pytest.raises(FactsInvalid, match=words):
-        evaluator.decide({"metrics": MET}, targets=[TargetSpec(**{**spec, **target})])
+    for _ in range(2):  # a refused target set is never kept as checked
+        with pytest.raises(FactsInvalid, match=words):
+            evaluator.decide({"metrics": MET}, targets=[TargetSpec(**{**spec, **target})])
+
+
+def test_a_target_changed_in_place_is_compiled_again(evaluator: Evaluator) -> None:
+    target = TargetSpec(metric="retrieval_recall", direction="higher_is_better", target=0.7, threshold=0.05,
+                        priority="critical")
+    facts = {"metrics": {**MET, "retrieval_recall": 0.6}}
+    assert evaluator.decide(facts, targets=[target]).should_tune is True
+    target.threshold = 0.1
+    assert evaluator.decide(facts, targets=[target]).should_tune is False
+    target.threshold = -0.1
+    with pytest.raises(FactsInvalid, match="must not be negative"):
+        evaluator.decide(facts, targets=[target])
 
 
 def test_missing_segment_value_is_refused(evaluator: Evaluator) -> None:
