@@ -2,6 +2,7 @@
 
     python bench/bench_tui.py                       # builds the store once in /tmp/maas-bench-tui
     python bench/bench_tui.py --data DIR --size 120x40 --experiments 10000 --log 100000
+    python bench/bench_tui.py --quick               # 2,000 experiments, 20,000 log entries
 
 The store holds 10,000 experiments (with their campaigns, cycles, tasks and metric
 snapshots) and 100,000 change-log entries. The app runs headless, as a user would
@@ -9,7 +10,8 @@ drive it: it opens, every screen is visited, the change log and the experiments 
 paged to their ends and filtered, an experiment is opened, while another thread
 commits to the store the way a running engine does. A timer on the app's event
 loop measures how late it fires: the longest lateness is the longest stall a user
-would feel. Nothing here is asserted; the numbers are printed with this command.
+would feel, reported for the whole run and for each phase. Nothing here is asserted;
+the numbers are printed with this command.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ KINDS = ("cycle", "experiment", "golden", "change", "approval", "rollback", "cam
 STATES = ("rejected", "applied", "rolled_back", "failed", "rejected", "applied")
 BATCH = 2_000
 TICK_S = 0.005
+FULL = (10_000, 100_000)  # experiments, log entries
+QUICK = (2_000, 20_000)
+READS = ("page-fetch", "lazy-table", "prompt-text")  # the app's workers that fill a screen
 
 
 def build(workspace: Path, experiments: int, log: int, campaigns: int = 50) -> None:
@@ -107,6 +112,7 @@ class StallMeter:
         self.lateness: list[float] = []
         self.worst_at = ""
         self.phase = "start"
+        self.by_phase: dict[str, float] = {}  # phase -> its longest lateness
         self._task: asyncio.Task | None = None
 
     async def _run(self) -> None:
@@ -118,6 +124,7 @@ class StallMeter:
             if not self.lateness or late > max(self.lateness):
                 self.worst_at = self.phase
             self.lateness.append(late)
+            self.by_phase[self.phase] = max(late, self.by_phase.get(self.phase, 0.0))
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -156,8 +163,7 @@ async def drive(workspace: Path, size: tuple[int, int]) -> dict[str, float | str
             await pilot.pause(0.02)
 
     def reads_done() -> bool:
-        return not any(w.group in ("page-fetch", "lazy-table") and w.state.name in ("PENDING", "RUNNING")
-                       for w in app.workers)
+        return not any(w.group in READS and w.state.name in ("PENDING", "RUNNING") for w in app.workers)
 
     async with app.run_test(size=size) as pilot:
         meter.start()
@@ -170,6 +176,7 @@ async def drive(workspace: Path, size: tuple[int, int]) -> dict[str, float | str
                                "rules": "5", "prompt": "6"}[mode])
             await until(reads_done)
         for mode, key in (("history", "4"), ("experiments", "3")):
+            meter.phase = f"switch to {mode}"
             await pilot.press(key)
             await until(reads_done)
             table = app.screen.query_one(LazyTable)
@@ -199,6 +206,8 @@ async def drive(workspace: Path, size: tuple[int, int]) -> dict[str, float | str
     result["stall phase"] = meter.worst_at
     result["p99 lateness (ms)"] = lateness[int(len(lateness) * 0.99)] * 1000
     result["median lateness (ms)"] = statistics.median(lateness) * 1000
+    for phase, late in meter.by_phase.items():
+        result[f"  longest stall: {phase} (ms)"] = late * 1000
     return result
 
 
@@ -206,10 +215,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("/tmp/maas-bench-tui"),
                         help="workspace to build once and reuse")
-    parser.add_argument("--experiments", type=int, default=10_000)
-    parser.add_argument("--log", type=int, default=100_000)
+    parser.add_argument("--experiments", type=int, default=None, help=f"default {FULL[0]:,}")
+    parser.add_argument("--log", type=int, default=None, help=f"default {FULL[1]:,}")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a smaller store by default: {QUICK[0]:,} experiments, {QUICK[1]:,} log entries")
     parser.add_argument("--size", default="120x40", help="terminal size, WIDTHxHEIGHT")
     args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    args.experiments = sizes[0] if args.experiments is None else args.experiments
+    args.log = sizes[1] if args.log is None else args.log
     workspace = args.data / f"ws-{args.experiments}-{args.log}"
     ensure(workspace, args.experiments, args.log)
     width, height = (int(x) for x in args.size.split("x"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import importlib
+import inspect
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -121,6 +122,22 @@ class GuardedPorts:
         except Exception as exc:
             raise AdapterError(role, call, f"raised {type(exc).__name__}: {exc}") from exc
         return _validated(role, call, value, RESULTS[(role, call)])
+
+    def accepts(self, role: str, call: str, parameter: str) -> bool:
+        """Whether the adapter's ``call`` takes ``parameter`` by name (or any keyword).
+
+        Optional parameters added to a port after an adapter was written (``start`` of
+        ``run_batch``) are passed only when this says yes.
+        """
+        fn = getattr(self._modules[role], call, None)
+        if fn is None:
+            return False
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):  # no signature to read (a C function, a proxy): assume the old port
+            return False
+        return any((p.name == parameter and p.kind is not p.POSITIONAL_ONLY) or p.kind is p.VAR_KEYWORD
+                   for p in params)
 
     def close(self) -> None:
         """Nothing to release: calls own their threads."""

@@ -74,6 +74,16 @@ class Context:
     # Held from reading the Tuner's active version to recording a change of it, so that
     # cycles and commands running at the same time never apply over each other.
     tuner_lock: threading.RLock = field(default_factory=threading.RLock)
+    _said: set[str] = field(default_factory=set, repr=False)
+    _said_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def first_time(self, notice: str) -> bool:
+        """True once per engine for ``notice``: a standing condition is logged once, not every cycle."""
+        with self._said_lock:
+            if notice in self._said:
+                return False
+            self._said.add(notice)
+            return True
 
     def check_stop(self) -> None:
         if self.stop.is_set():

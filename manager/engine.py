@@ -24,6 +24,7 @@ from state_machines import (
     CYCLE_TRANSIENT,
     TASK_TRANSIENT,
 )
+from store import NotFound
 from store.models import Campaign, Command, Cycle, Experiment, ParameterVersion, Task
 
 
@@ -160,6 +161,7 @@ class Engine:
 
     def recover(self) -> None:
         """Put right what a crash or a stop left: transient states, tuner drift."""
+        self.store.check_files()  # a broken store stops the start before anything is written
         # Found by state, not by reading every record: a start must not cost all history.
         for task in self._in_states(Task, TASK_TRANSIENT):
             TaskLifecycle(task, save=self.store.update).trigger(
@@ -171,9 +173,17 @@ class Engine:
         """``recover_campaign`` for each campaign that has something left in a transient state."""
         stuck = {r.campaign_id for model, states in ((Experiment, EXPERIMENT_TRANSIENT), (Task, TASK_TRANSIENT),
                                                      (Cycle, CYCLE_TRANSIENT)) for r in self._in_states(model, states)}
-        for campaign in self.store.all(Campaign):
-            if campaign.id in stuck:  # elsewhere recover_campaign would find nothing to do
-                self.recover_campaign(campaign.id, reason=reason)
+        # In id order, as reading every campaign would give; elsewhere there is nothing to do.
+        for campaign_id in sorted((c for c in stuck if c), key=lambda c: (len(c), c)):
+            if self._exists(Campaign, campaign_id):
+                self.recover_campaign(campaign_id, reason=reason)
+
+    def _exists(self, model: type, record_id: str) -> bool:
+        try:
+            self.store.get(model, record_id)
+        except NotFound:
+            return False
+        return True
 
     def _in_states(self, model: type, states: frozenset[str]) -> list[Any]:
         found = [r for state in sorted(states) for r in self.store.find(model, state=state)]

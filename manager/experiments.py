@@ -1,7 +1,8 @@
 """Experiment Orchestrator: hypothesis → policy → paired A/B → verdict → golden gate → apply.
 
 Seed 4.2–4.4 and the Goodhart rule (0.4): a change is applied only when the
-golden set, never used in emulation, confirms it.
+golden set, never used in emulation, confirms it. The A/B may stop at an interim
+look (rules: ``methodology.ab_looks``) when the Teacher's verdict there is decisive.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from manager import journal
+from manager.adapters import AdapterError
 from manager.context import Context, EngineEvent
 from manager.learning import (
     allowed_factors,
@@ -18,7 +20,7 @@ from manager.learning import (
     proposal_hash,
     record_version,
 )
-from manager.ports import Batch, Judgement, ParamVersion
+from manager.ports import Batch, Judgement, ParamVersion, Verdict
 from state_machines import ExperimentLifecycle
 from store.models import Campaign, Cycle, Experiment, MetricSnapshot, TargetSpec
 
@@ -121,10 +123,12 @@ def run_experiment(
                                  note=f"{exp.id}: {hypothesis.reason}"[:200])
         lc = _lc(ctx, ctx.store.update(lc.record.model_copy(
             update={"variant_version": variant.id, "variant_params": dict(variant.params)})))
-        variant_batch = emulate(ctx, campaign, exp.id, variant.params, seed, f"Variant batch of {exp.id}")
+        variant_batch, verdict, looks = run_ab(ctx, campaign, exp.id, variant.params, seed, baseline_batch)
         lc.trigger("complete")
-        verdict = ctx.ports.call("teacher", "verdict", baseline_batch, variant_batch)
         variant_judgement = ctx.ports.call("teacher", "judge", variant_batch)
+        compared = same_dialogues(baseline_batch, variant_batch)
+        if compared is not baseline_batch:  # stopped at an interim look: the rollback bound compares like for like
+            baseline = ctx.ports.call("teacher", "judge", compared)
     except Exception as exc:
         fail(ctx, lc.record, f"{type(exc).__name__}: {exc}")
         raise
@@ -132,7 +136,10 @@ def run_experiment(
         campaign_id=campaign.id, cycle_id=cycle.id, experiment_id=exp.id, source="train", variant="variant",
         version=variant.id, metrics=variant_judgement.metrics, segments=variant_judgement.segments,
         dialogues=variant_judgement.dialogues))
-    lc.trigger("analyze", changes={"verdict": verdict.model_dump(mode="json")})
+    record = verdict.model_dump(mode="json")
+    if looks:
+        record["looks"] = looks
+    lc.trigger("analyze", changes={"verdict": record})
     ctx.store.append_log(journal.entry(
         "experiment", f"{exp.id} verdict: {verdict.outcome}", reason=verdict.reason, campaign_id=campaign.id,
         experiment_id=exp.id, verdict=lc.record.verdict))
@@ -140,6 +147,91 @@ def run_experiment(
         return reject(ctx, lc.record, f"A/B verdict {verdict.outcome}: {verdict.reason}")
 
     return validate_and_decide(ctx, campaign, lc.record, active, variant, baseline, variant_judgement, targets)
+
+
+def look_points(ctx: Context) -> list[int]:
+    """After how many of the variant's dialogues the Teacher judges the A/B: the rules' looks, then the whole batch."""
+    methodology = ctx.rules.rulebook.methodology
+    total = methodology.batch_size
+    # The loader refuses other looks; a rule book built in code might not.
+    looks = [k for k in methodology.ab_looks if 0 < k < total]
+    if looks and not ctx.ports.accepts("emulator", "run_batch", "start"):
+        if ctx.first_time("ab_looks without start"):
+            ctx.store.append_log(journal.entry(
+                "experiment", "interim A/B looks off: the emulator cannot run part of a batch",
+                reason=f"methodology.ab_looks asks for looks at {', '.join(map(str, looks))} of {total} dialogues, "
+                       "but the emulator's run_batch takes no 'start'; every A/B runs its whole batch"))
+        looks = []
+    return [*looks, total]
+
+
+def run_ab(ctx: Context, campaign: Campaign, exp_id: str, params: dict[str, float], seed: int,
+           baseline_batch: Batch) -> tuple[Batch, Verdict, list[dict[str, Any]]]:
+    """Emulate the variant look by look; stop at the first verdict that is not "inconclusive".
+
+    Each look is one ToDo task running the dialogues since the last look; the parts make one
+    batch, which the Teacher compares with the baseline on the dialogues it covers. Returns the
+    variant batch, the deciding verdict (its reason says which look decided) and each look's outcome
+    (none when the rules ask for no interim look).
+    """
+    points = look_points(ctx)
+    total = points[-1]
+    parts: list[Batch] = []
+    looks: list[dict[str, Any]] = []
+    done = 0
+    for k in points:
+        title = f"Variant batch of {exp_id}"
+        if len(points) > 1:
+            title += f", dialogues {done + 1}-{k} of {total}"
+        parts.append(emulate(ctx, campaign, exp_id, params, seed, title, n=k - done, start=done))
+        done = k
+        batch = joined(parts, seed)
+        verdict = ctx.ports.call("teacher", "verdict", baseline_batch, batch)
+        looks.append({"dialogues": k, "outcome": verdict.outcome, "reason": verdict.reason})
+        if verdict.outcome != "inconclusive" or k == total:
+            break
+    if k < total:
+        where = f"interim look at {k} of {total} dialogues"
+    elif len(points) > 1:
+        where = f"whole batch of {total} dialogues (interim looks at {', '.join(map(str, points[:-1]))} inconclusive)"
+    else:
+        return batch, verdict, []
+    return batch, verdict.model_copy(update={"reason": f"{where}: {verdict.reason}"}), looks
+
+
+def joined(parts: list[Batch], seed: int) -> Batch:
+    """The parts of a batch emulated look by look, as one batch; an emulator that ignored ``start`` is caught."""
+    if len(parts) == 1:
+        return parts[0]
+    seen: set[str] = set()
+    for part in parts:
+        ids = set(e.dialogue_id for e in part.events)
+        if part.seed != seed:
+            raise AdapterError("emulator", "run_batch", f"asked for seed {seed}, batch {part.id} has seed {part.seed}")
+        if ids & seen:
+            raise AdapterError("emulator", "run_batch", (
+                f"batch {part.id}, a later part of one batch, repeats dialogues of an earlier part "
+                f"({', '.join(sorted(ids & seen)[:3])}): the emulator did not honour 'start'"))
+        seen |= ids
+    return Batch(id="+".join(p.id for p in parts), params=parts[0].params, seed=seed,
+                 dialogues=sum(p.dialogues for p in parts), events=[e for p in parts for e in p.events],
+                 failed_dialogues=sum(p.failed_dialogues for p in parts))
+
+
+def same_dialogues(baseline: Batch, variant: Batch) -> Batch:
+    """The baseline on only the dialogues the variant ran (an A/B that stopped at an interim look).
+
+    The baseline itself when the variant ran all of them.
+    """
+    keep = set(e.dialogue_id for e in variant.events)
+    events = [e for e in baseline.events if e.dialogue_id in keep]
+    if len(events) == len(baseline.events):
+        return baseline
+    errored: dict[str, bool] = {}
+    for e in events:  # a dialogue that crashed has an error on every turn (the port has no other mark)
+        errored[e.dialogue_id] = errored.get(e.dialogue_id, True) and e.error is not None
+    return baseline.model_copy(update={"id": f"{baseline.id}[{len(keep)} of {baseline.dialogues}]", "events": events,
+                                       "dialogues": len(keep), "failed_dialogues": sum(errored.values())})
 
 
 def validate_and_decide(

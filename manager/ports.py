@@ -133,8 +133,16 @@ Progress = Callable[[int, int], None]
 @runtime_checkable
 class Emulator(Protocol):
     def run_batch(
-        self, params: dict[str, float], n: int, seed: int, progress: Progress | None = None
-    ) -> Batch: ...
+        self, params: dict[str, float], n: int, seed: int, progress: Progress | None = None, start: int = 0
+    ) -> Batch:
+        """Dialogues ``start`` .. ``start + n - 1`` of ``seed``.
+
+        Dialogue i depends only on the seed and i, so a batch run in parts (each part's
+        ``start`` = the dialogues already run) is the whole batch. The Manager passes
+        ``start`` only when it is above 0 (an A/B grown a look at a time, rules
+        ``methodology.ab_looks``); an emulator without the parameter gets whole batches.
+        """
+        ...
 
 
 @runtime_checkable
@@ -151,7 +159,14 @@ class Teacher(Protocol):
         tried: list[dict[str, Any]],
     ) -> Hypothesis | None: ...
 
-    def verdict(self, baseline: Batch, variant: Batch) -> Verdict: ...
+    def verdict(self, baseline: Batch, variant: Batch) -> Verdict:
+        """Paired A/B on the same dialogues.
+
+        With interim looks the variant covers only the baseline's first dialogues: the
+        verdict compares on those and says "inconclusive" unless the evidence is already
+        strong enough to stop ("emulate more").
+        """
+        ...
 
     def design_experiments(
         self, targets: list[dict[str, Any]], factors: list[FactorSpec]

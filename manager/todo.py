@@ -2,6 +2,9 @@
 
 Both are read models over the store: what the engine is doing now, what waits
 for a human, and the mission/targets/methodology/constraints it works under.
+The ToDo is read on every refresh of the TUI: its finds by state read only the
+partitions whose filters admit that state (store.filters), and the finished tasks
+come from the newest partition, so it costs the same whatever the history.
 """
 
 from __future__ import annotations

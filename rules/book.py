@@ -170,10 +170,23 @@ class _Checker:
                 self.err("degradation", ("bounds", name), f"unknown metric '{name}' (known: {', '.join(metrics)})", key=True)
             if bound < 0:
                 self.err("degradation", ("bounds", name), "a bound must not be negative")
+        self._looks(self.value("methodology"))
         autonomy: Autonomy = self.value("autonomy")
         for name, policy in autonomy.parameters.items():
             if policy.minimum > policy.maximum:
                 self.err("autonomy", ("parameters", name, "minimum"), f"minimum {numbers.text(policy.minimum)} is above maximum {numbers.text(policy.maximum)}")
+
+    def _looks(self, methodology: Methodology) -> None:
+        previous = 0
+        for index, look in enumerate(methodology.ab_looks):
+            if look <= previous:
+                self.err("methodology", ("ab_looks", index),
+                         f"looks must be strictly increasing: {look} comes after {previous}")
+            elif look >= methodology.batch_size:
+                self.err("methodology", ("ab_looks", index),
+                         f"look {look} is not below batch_size {methodology.batch_size} "
+                         "(the whole batch is always the last look)")
+            previous = max(previous, look)
 
     def _targets(self, metrics: dict[str, MetricSpec]) -> None:
         seen: dict[tuple[str, str | None], int] = {}

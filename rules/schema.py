@@ -188,6 +188,12 @@ class Methodology(Strict):
         description="targets_met: a campaign keeps tuning while any target is missed (seed 0.1, "
         "'repeat until targets met'); no_gap_over_threshold: it stops once should-tune says no (seed 0.2)"
     )
+    ab_looks: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        description="interim looks of an A/B: after this many of the variant's dialogues the Teacher gives a "
+        "verdict, and a decisive one ends the A/B early; strictly increasing, each below batch_size "
+        "(the whole batch is always the last look); [] (the default): one look, on the whole batch",
+    )
 
 
 class ParameterPolicy(Strict):

@@ -7,6 +7,9 @@ new names, then replaces the manifest. A crash before that rename leaves the
 old manifest pointing at the old, intact files; the new ones are orphans that
 the next opener deletes.
 
+Each row also carries a filter of the values the partition holds for the lookup
+fields (``store.filters``), so that a query reads only partitions that may match.
+
 So that the manifest does not grow with history, a table's partition rows live
 in two places: rows changed lately ("hot") in MANIFEST.json itself, the rest in
 the table's index file (``data/<table>.index.g<generation>.json``), which the
@@ -22,17 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from store import filters
 from store.errors import StoreCorrupt
 from store.files import digest, dump_compact
 
-FORMAT = 1
+FORMAT = 2  # 2: rows carry filters. Format 1 (no filters) is read, and rebuilt by a writer.
+READS = (1, 2)
 MANIFEST_NAME = "MANIFEST.json"
 DATA_DIR = "data"
 LOG_KIND = "change_log"
 GENESIS = "0" * 64
 PART_SIZE = 64  # records per partition: a commit rewrites at most this many
 SEGMENT_SIZE = 256  # change-log entries per segment
-HOT_LIMIT = 32  # partition rows per table kept in MANIFEST.json before folding
+HOT_LIMIT = 8  # partition rows per table kept in MANIFEST.json before folding (rows carry filters)
 
 INDEX_KEY = "index"
 PART_FILE = re.compile(r"^([a-z][a-z0-9_]*)\.(\d{5,}|x\d{2}|index)\.g(\d{10,})\.json$")
@@ -58,24 +63,48 @@ class PartMeta:
     digest: str
     lo: int | None = None  # earliest `at` of a log segment, epoch microseconds
     hi: int | None = None  # latest `at`
+    filter: str = ""  # the filter of its lookup values as stored (hex); "": none, may hold anything
+    filter_size: int = field(default=0, init=False, repr=False, compare=False)  # parsed from ``filter``
+    filter_bits: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.filter:
+            size, bits = filters.from_text(self.filter)
+            object.__setattr__(self, "filter_size", size)
+            object.__setattr__(self, "filter_bits", bits)
 
     def as_row(self) -> Row:
         row: Row = [self.version, self.count, self.digest]
         if self.lo is not None:
             row += [self.lo, self.hi]
+        if self.filter:
+            row.append(self.filter)
         return row
 
     @classmethod
     def from_row(cls, kind: str, key: str, row: Any) -> "PartMeta":
+        """A row: version, count, seal, then lo and hi for a log segment, then the filter (format 2)."""
         if not _KEY.fullmatch(key):
             raise ValueError(f"bad partition key {kind}/{key!r}")
-        if not isinstance(row, list) or len(row) not in (3, 5):
+        if not isinstance(row, list) or not 3 <= len(row) <= 6:
             raise ValueError(f"bad partition row {kind}/{key}: {row!r}")
         version, count, seal, *rest = row
+        text = ""
+        if len(rest) in (1, 3):
+            if not isinstance(rest[-1], str):
+                raise ValueError(f"bad partition row {kind}/{key}: {row!r}")
+            text = rest.pop()
         lo, hi = rest if rest else (None, None)
         if not (isinstance(version, int) and isinstance(count, int) and isinstance(seal, str)):
             raise ValueError(f"bad partition row {kind}/{key}: {row!r}")
-        return cls(version, count, seal, lo, hi)
+        return cls(version, count, seal, lo, hi, text)
+
+    def unfiltered(self) -> "PartMeta":
+        return PartMeta(self.version, self.count, self.digest, self.lo, self.hi)
+
+    def admits(self, probe: filters.Probe) -> bool:
+        """False only if the partition holds no document the probe's query can match."""
+        return probe.admits(self.filter_size, self.filter_bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +148,9 @@ class Manifest:
     parts: dict[str, dict[str, PartMeta]] = field(default_factory=dict)  # every partition of every table
     index: dict[str, IndexRef] = field(default_factory=dict)  # table -> its index file
     hot: dict[str, frozenset[str]] = field(default_factory=dict)  # table -> rows kept in the manifest
+    # The filter scheme of the rows (None: rows without filters, written before them or under
+    # another scheme; a writer rebuilds them before its first commit).
+    filter_scheme: str | None = filters.SCHEME
     _order: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def part(self, kind: str, key: str) -> PartMeta | None:
@@ -132,6 +164,10 @@ class Manifest:
 
     def count(self, kind: str) -> int:
         return sum(meta.count for meta in self.parts.get(kind, {}).values())
+
+    def needs_filters(self) -> bool:
+        """Rows without filters of the current scheme exist (a store from before them)."""
+        return self.filter_scheme != filters.SCHEME and any(self.parts.values())
 
     def file_names(self) -> set[str]:
         names = {
@@ -150,7 +186,8 @@ class Manifest:
     ) -> tuple["Manifest", list[tuple[str, bytes]]]:
         """The next generation, and the index files (table, bytes) it needs written first.
 
-        Partitions in ``changed`` are replaced or added; everything else is shared.
+        Partitions in ``changed`` are replaced or added; everything else is shared. Rows
+        are of the current filter scheme: the writer rebuilt older ones first.
         """
         generation = self.generation + 1
         parts, index, hot, order = dict(self.parts), dict(self.index), dict(self.hot), dict(self._order)
@@ -170,7 +207,8 @@ class Manifest:
             else:
                 hot[kind] = frozenset(hot_keys)
         successor = Manifest(
-            generation, self.part_size, self.segment_size, dict(next_id), log_next_seq, log_head, parts, index, hot, order
+            generation, self.part_size, self.segment_size, dict(next_id), log_next_seq, log_head, parts, index, hot,
+            filters.SCHEME, order,
         )
         return successor, files
 
@@ -192,6 +230,7 @@ class Manifest:
                 "segment_size": self.segment_size,
                 "next_id": dict(sorted(self.next_id.items())),
                 "log": {"next_seq": self.log_next_seq, "head": self.log_head},
+                "filters": self.filter_scheme,
                 "tables": tables,
             }
         )
@@ -209,8 +248,9 @@ class Manifest:
 
     @classmethod
     def _from_doc(cls, doc: dict[str, Any], read_index: IndexReader) -> "Manifest":
-        if doc["format"] != FORMAT:
-            raise ValueError(f"format {doc['format']!r}, this version reads {FORMAT}")
+        if doc["format"] not in READS:
+            raise ValueError(f"format {doc['format']!r}, this version reads {' and '.join(map(str, READS))}")
+        scheme = doc.get("filters")
         parts: dict[str, dict[str, PartMeta]] = {}
         index: dict[str, IndexRef] = {}
         hot: dict[str, frozenset[str]] = {}
@@ -224,6 +264,8 @@ class Manifest:
                 rows.update(read_index(kind, index[kind]))
             hot_rows = {key: PartMeta.from_row(kind, key, row) for key, row in table["rows"].items()}
             rows.update(hot_rows)
+            if scheme != filters.SCHEME:  # filters of another scheme would answer wrongly: none at all
+                rows = {key: meta.unfiltered() for key, meta in rows.items()}
             parts[kind] = rows
             hot[kind] = frozenset(hot_rows)
         manifest = cls(
@@ -236,6 +278,7 @@ class Manifest:
             parts=parts,
             index=index,
             hot=hot,
+            filter_scheme=scheme if scheme == filters.SCHEME else None,
         )
         if manifest.part_size < 1 or manifest.segment_size < 1:
             raise ValueError("partition sizes must be positive")

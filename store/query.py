@@ -8,6 +8,7 @@ from tinydb import where
 from tinydb.queries import QueryLike
 
 from store.errors import StoreError
+from store.filters import Probe
 from store.partition import partition_table
 from store.view import View
 
@@ -27,6 +28,14 @@ def query(values: dict[str, Any]) -> QueryLike | None:
     return cond
 
 
+def candidates(view: View, kind: str, probe: Probe | None) -> list[str]:
+    """The partitions of ``kind`` that may hold a match, in order (all of them without a probe)."""
+    keys = view.keys(kind)
+    if not probe:
+        return keys
+    return [key for key in keys if view.admits(kind, key, probe)]
+
+
 def walk(
     view: View,
     kind: str,
@@ -34,20 +43,24 @@ def walk(
     reverse: bool,
     offset: int,
     keep: Callable[[str], bool] | None = None,
+    probe: Probe | None = None,
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """Documents (with their file) in id order, skipping ``offset`` matches.
 
     Numbered partitions come in number order and whole ones are skipped by
     their counts when there is no filter; free-form ids (buckets) come last,
-    sorted by id.
+    sorted by id. Partitions whose filter rules out ``probe`` (the field values
+    of ``cond``) are not read.
     """
-    keys = view.keys(kind)
+    keys = candidates(view, kind, probe)
     numbered = [k for k in keys if k.isdigit() and (keep is None or keep(k))]
     buckets = [k for k in keys if not k.isdigit()]
     skip = offset
 
     def partition(key: str) -> list[tuple[dict[str, Any], str]]:
         docs = matching(view, kind, key, cond)
+        if not docs:
+            return []
         docs.sort(key=lambda d: d.doc_id, reverse=reverse)
         src = view.where(kind, key)
         return [(d, src) for d in docs]
@@ -96,7 +109,7 @@ def matching(view: View, kind: str, key: str, cond: QueryLike | None) -> list:
     return docs
 
 
-def count(view: View, kind: str, cond: QueryLike | None) -> int:
+def count(view: View, kind: str, cond: QueryLike | None, probe: Probe | None = None) -> int:
     if cond is None:
         return view.total(kind)
-    return sum(len(matching(view, kind, key, cond)) for key in view.keys(kind))
+    return sum(len(matching(view, kind, key, cond)) for key in candidates(view, kind, probe))

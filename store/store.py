@@ -12,13 +12,19 @@ A commit writes the partitions it changed under new names, fsyncs them, then
 replaces MANIFEST.json (temp file, fsync, rename, fsync the folder). Readers
 take no lock: they read the manifest, then the files it names, and retry if a
 writer removed a superseded file in between.
+
+Each partition's row carries a filter of its lookup values (``store.filters``), so a
+find by state, campaign, version, ... reads only the partitions that may match. A
+store written before filters gets them from the first writer that opens it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -27,7 +33,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from tinydb import where
 from tinydb.table import Document
 
-from store import codec, crashpoint
+from store import codec, crashpoint, filters
 from store.chain import LogVerification, entry_hash, verify_chain
 from store.errors import NotFound, StoreCorrupt, StoreError
 from store.files import TMP_SUFFIX, digest, ensure_dir, fsync_dir, replace_atomic, write_durable
@@ -106,6 +112,12 @@ class Store:
                 replace_atomic(self._manifest_path, Manifest().to_bytes())
             self._refresh()
             self._sweep()
+            try:
+                self._add_filters()
+            except StoreCorrupt:
+                raise
+            except StoreError:  # the commit failed (a read-only disk): it reads, unfiltered
+                pass
         finally:
             self._writer.release()
 
@@ -213,19 +225,21 @@ class Store:
         """Records in id order (newest first with ``reverse``), ``offset`` skipped, at most ``limit``."""
         kind = codec.kind_of(model)
         check_window(offset, limit)
-        cond = query(codec.filter_values(model, equals))
+        values = codec.filter_values(model, equals)
+        cond, probe = query(values), filters.Probe(values)
 
         def run(view: View) -> list[R]:
-            rows = walk(view, kind, cond, reverse, offset)
+            rows = walk(view, kind, cond, reverse, offset, probe=probe)
             return [codec.load(model, doc, where) for doc, where in islice(rows, limit)]
 
         return self._read(run)
 
     def count(self, model: type[R], **equals: Any) -> int:
         kind = codec.kind_of(model)
-        cond = query(codec.filter_values(model, equals))
+        values = codec.filter_values(model, equals)
+        cond, probe = query(values), filters.Probe(values)
 
-        return self._read(lambda view: count_matching(view, kind, cond))
+        return self._read(lambda view: count_matching(view, kind, cond, probe))
 
     def generation(self) -> int:
         """Goes up with every commit, in any process; cheap enough to poll."""
@@ -267,6 +281,7 @@ class Store:
             self._writer.acquire()
             try:
                 self._refresh()
+                self._add_filters()
                 staged = self._staged = Staged.on(self._manifest)
                 try:
                     yield
@@ -333,8 +348,11 @@ class Store:
             raise StoreError(str(exc)) from None
 
     def _commit(self, staged: Staged) -> None:
+        self._guarded(lambda: self._write_commit(staged))
+
+    def _guarded(self, commit: Callable[[], None]) -> None:
         try:
-            self._write_commit(staged)
+            commit()
         except OSError as exc:  # a full disk, a failed fsync, a read-only mount
             try:
                 landed = self._manifest_path.read_bytes() != self._raw  # we hold the writer lock
@@ -358,9 +376,46 @@ class Store:
             old = base.part(kind, key)
             if old is not None:
                 superseded.append(part_file_name(kind, key, old.version))
-            changed.setdefault(kind, {})[key] = PartMeta(generation, len(docs), digest(raw), lo, hi)
+            meta = PartMeta(generation, len(docs), digest(raw), lo, hi, filters.build(docs.values()))
+            changed.setdefault(kind, {})[key] = meta
             written.append((name, docs, len(raw)))
-        manifest, indexes = base.successor(changed, staged.next_id, staged.log_next_seq, staged.log_head)
+        self._publish(base, changed, staged.next_id, staged.log_next_seq, staged.log_head, superseded, written)
+
+    def _add_filters(self) -> None:
+        """Give every partition row a filter, in one commit, if the store was written without them
+        (by the version before filters, or under another scheme). Under the writer lock.
+
+        The commit writes index files and the manifest, no partition: a crash leaves the old
+        manifest, whose rows are read unfiltered, and the next writer does it again.
+        """
+        base = self._manifest
+        if not base.needs_filters():
+            return
+        view = self._view()
+        changed: dict[str, dict[str, PartMeta]] = {}
+        for kind, rows in base.parts.items():
+            changed[kind] = {}
+            for key, meta in rows.items():
+                try:
+                    text = filters.build(view.docs(kind, key).values())
+                except FileNotFoundError as exc:  # we hold the writer lock: no commit removed it
+                    raise StoreCorrupt(f"{exc.filename}: partition file is missing although "
+                                       f"{self._manifest_path} names it") from None
+                changed[kind][key] = replace(meta, filter=text)
+        self._guarded(lambda: self._publish(base, changed, base.next_id, base.log_next_seq, base.log_head, [], []))
+
+    def _publish(
+        self,
+        base: Manifest,
+        changed: dict[str, dict[str, PartMeta]],
+        next_id: dict[str, int],
+        log_next_seq: int,
+        log_head: str,
+        superseded: list[str],
+        written: list[tuple[str, Docs, int]],
+    ) -> None:
+        """Write the index files the successor of ``base`` needs, then replace the manifest: the commit."""
+        manifest, indexes = base.successor(changed, next_id, log_next_seq, log_head)
         for kind, raw in indexes:
             write_durable(self._data / manifest.index[kind].file_name(kind), raw)
             if kind in base.index:
@@ -433,7 +488,8 @@ class Store:
             )
             if value is not None
         }
-        cond = query(codec.filter_values(ChangeLogEntry, equals))
+        values = codec.filter_values(ChangeLogEntry, equals)
+        cond, probe = query(values), filters.Probe(values)
         if lo is not None or hi is not None:
             in_time = where("at").test(
                 lambda text: (lo is None or codec.iso_epoch_us(text) >= lo)
@@ -446,10 +502,31 @@ class Store:
                 first, last = view.at_range(key)
                 return first is None or ((lo is None or last >= lo) and (hi is None or first < hi))
 
-            rows = walk(view, LOG_KIND, cond, reverse, offset, keep=overlaps)
+            rows = walk(view, LOG_KIND, cond, reverse, offset, keep=overlaps, probe=probe)
             return [codec.load(ChangeLogEntry, doc, where_) for doc, where_ in islice(rows, limit)]
 
         return self._read(run)
+
+    def check_files(self) -> None:
+        """StoreCorrupt naming a file the manifest names that is missing, or the newest partition
+        of a table (the one the next commits rewrite) if its bytes do not match their seal.
+
+        What an engine checks before it writes anything: one folder listing and one partition
+        per table, whatever the history. Older partitions are checked when they are read
+        (a find reads only those its filters admit, so a start no longer reads them all).
+        """
+
+        def run(view: View) -> None:
+            manifest = view.manifest
+            missing = sorted(manifest.file_names() - set(os.listdir(self._data)))
+            if missing:
+                raise FileNotFoundError(errno.ENOENT, "missing", str(self._data / missing[0]))
+            for kind in manifest.parts:
+                numbered = [key for key in manifest.keys(kind) if key.isdigit()]
+                if numbered:
+                    view.docs(kind, numbered[-1])
+
+        self._read(run)
 
     def log_count(self) -> int:
         return self._read(lambda view: view.log_size)

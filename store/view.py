@@ -8,6 +8,7 @@ from pathlib import Path
 from tinydb.queries import QueryLike
 
 from store.errors import StoreError
+from store.filters import Probe
 from store.manifest import LOG_KIND, Manifest, part_file_name, part_sort_key
 from store.partition import Docs, PartitionCache
 
@@ -45,10 +46,18 @@ class View:
         self.staged = staged
 
     def keys(self, kind: str) -> list[str]:
-        keys = set(self.manifest.parts.get(kind, {}))
-        if self.staged is not None:
-            keys.update(k for (t, k) in self.staged.parts if t == kind)
-        return sorted(keys, key=part_sort_key)
+        staged = [k for (t, k) in self.staged.parts if t == kind] if self.staged is not None else []
+        committed = self.manifest.keys(kind)  # sorted once per manifest
+        if not staged:
+            return committed
+        return sorted(set(committed).union(staged), key=part_sort_key)
+
+    def admits(self, kind: str, key: str, probe: Probe) -> bool:
+        """Whether the partition may hold a match of ``probe`` (staged ones are not filtered)."""
+        if self.staged is not None and (kind, key) in self.staged.parts:
+            return True
+        meta = self.manifest.part(kind, key)
+        return meta is None or meta.admits(probe)
 
     def count(self, kind: str, key: str) -> int:
         if self.staged is not None and (kind, key) in self.staged.parts:

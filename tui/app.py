@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from tui import heap
 from tui.commands import ManagerCommands
 from tui.data.history import utc_now
 from tui.data.news import NewsState, first_news, next_news
@@ -102,8 +103,19 @@ class MaaSManagerApp(App[None]):
         self._news: NewsState | None = None
         self._news_busy = False
         self._leaving = False
+        self.css_refreshed_at: int | None = None
 
     # -- start and the header ---------------------------------------------------------
+
+    def on_load(self) -> None:
+        heap.settle()  # the modules imported so far live as long as the app
+
+    def on_unmount(self) -> None:
+        heap.release()
+
+    def refresh_css(self, animate: bool = True) -> None:
+        super().refresh_css(animate)
+        self.css_refreshed_at = self._css_update_count  # pages styled from now on are up to date
 
     def on_mount(self) -> None:
         self._update_sub_title()
@@ -190,9 +202,13 @@ class MaaSManagerApp(App[None]):
         if self._news_busy:
             return
         self._news_busy = True
-        store, state = self.session.store, self._news
-        self.run_worker(lambda: first_news(store) if state is None else next_news(store, state), thread=True,
-                        group="news", exit_on_error=False)
+        session, state = self.session, self._news  # session.store may wait: read it in the worker
+
+        def read() -> tuple[NewsState, list]:
+            store = session.store
+            return first_news(store) if state is None else next_news(store, state)
+
+        self.run_worker(read, thread=True, group="news", exit_on_error=False)
 
     def on_engine_activity(self, message: EngineActivity) -> None:
         # the engine committed something: look now rather than at the next tick
@@ -278,7 +294,7 @@ class MaaSManagerApp(App[None]):
             self.notify("This session is read-only: it cannot approve or reject.", severity="error")
             return
         try:
-            view = await asyncio.to_thread(load_experiment, self.session.store, experiment_id)
+            view = await asyncio.to_thread(lambda: load_experiment(self.session.store, experiment_id))
         except NotFound as exc:
             self.notify(safe(exc), severity="error", markup=False)
             return

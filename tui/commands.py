@@ -21,7 +21,7 @@ class ManagerCommands(Provider):
         app = self.app
         self._records: list[tuple[str, str, Callable[[], object]]] = []
         try:
-            experiments, awaiting, campaigns = await asyncio.to_thread(self._read, app.session.store)
+            experiments, awaiting, campaigns = await asyncio.to_thread(self._read, app.session)
         except Exception:  # the palette still offers screens and actions
             return
         seen = set()
@@ -38,7 +38,8 @@ class ManagerCommands(Provider):
                                   "Its change-log entries", partial(app.show_history, campaign_id=c.id)))
 
     @staticmethod
-    def _read(store):
+    def _read(session):
+        store = session.store  # opening it may wait on the session: in this thread, not on the event loop
         return (store.page(Experiment, 0, RECENT_EXPERIMENTS, reverse=True),
                 store.find(Experiment, state="awaiting_approval"), store.all(Campaign))
 

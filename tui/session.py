@@ -44,7 +44,10 @@ class Session:
         # with the OS account, so pass a different name only to pin pictures in tests.
         self.approver = approver or os_account()
         self.command_wait_s = command_wait_s
-        self._lock = threading.Lock()
+        # Two locks: loading the rules (importing the engine the first time: about 0.5 s)
+        # must not hold up a reader that only wants the store.
+        self._store_lock = threading.Lock()
+        self._rules_lock = threading.Lock()
         self._store: Store | None = None
         self._rules_stamp: tuple | None = None
         self._rulebook: Any = None
@@ -55,7 +58,7 @@ class Session:
 
     @property
     def store(self) -> Store:
-        with self._lock:
+        with self._store_lock:
             if self._store is None:
                 self._store = Store.open(store_dir(self.workspace))
             return self._store
@@ -70,7 +73,7 @@ class Session:
     def rulebook(self) -> Any:
         """The rule files as last validated (the last good ones stay when a file breaks), or None."""
         stamp = self._stamp()
-        with self._lock:
+        with self._rules_lock:
             if stamp != self._rules_stamp:
                 self._rules_stamp = stamp
                 try:

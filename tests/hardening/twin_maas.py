@@ -54,10 +54,10 @@ class World:
 
 
 class Emulator:
-    def run_batch(self, params, n, seed, progress=None) -> Batch:
+    def run_batch(self, params, n, seed, progress=None, start=0) -> Batch:
         events = [SensorEvent(dialogue_id=f"d{i}", turn=0, segment="facts", question="q", answer="a",
                               abstained=False, answerable=True, retrieved_ids=[], relevant_ids=[], latency_s=1.0)
-                  for i in range(n)]
+                  for i in range(start, start + n)]
         if progress:
             progress(n, n)
         return Batch(id=f"b{seed}", params=params, seed=seed, dialogues=n, events=events)

@@ -3,7 +3,9 @@ Goodhart (training improves, golden worsens), out-of-policy proposals, drift aft
 apply. One factor ``x``; metrics are plain arithmetic of ``x``. Tests only.
 
 Options: golden ("better" | "worse"), jump (the step the Teacher proposes),
-drift_after_apply (after the first apply, the newest version gets worse on fresh batches).
+drift_after_apply (after the first apply, the newest version gets worse on fresh batches),
+verdicts (the A/B outcome by the number of variant dialogues judged, for interim looks;
+default "winner").
 """
 
 from __future__ import annotations
@@ -64,16 +66,19 @@ class World:
         self.active_id = "v0001"
         self.applied: list[str] = []
         self.ab_seeds: set[int] = set()
+        self.verdicts = {int(k): v for k, v in options.get("verdicts", {}).items()}
+        self.looks: list[tuple[int, int]] = []  # (baseline, variant) dialogues of each verdict asked
+        self.judged: list[int] = []  # dialogues of each batch judged
 
 
 class ScriptedEmulator:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def run_batch(self, params, n, seed, progress=None) -> Batch:
+    def run_batch(self, params, n, seed, progress=None, start=0) -> Batch:
         events = [SensorEvent(dialogue_id=f"d{i}", turn=0, segment="facts", question="q", answer="a",
                               abstained=False, answerable=True, retrieved_ids=[], relevant_ids=[], latency_s=1.0)
-                  for i in range(n)]
+                  for i in range(start, start + n)]
         if progress:
             progress(n, n)
         return Batch(id=f"b{seed}-{params['x']}", params=params, seed=seed, dialogues=n, events=events)
@@ -84,6 +89,7 @@ class ScriptedTeacher:
         self.world = world
 
     def judge(self, batch: Batch) -> Judgement:
+        self.world.judged.append(batch.dialogues)
         x = batch.params["x"]
         metrics = train_metrics(x)
         if self.world.drift and self.world.applied and x == self.world.versions[self.world.applied[0]].params["x"] \
@@ -105,10 +111,14 @@ class ScriptedTeacher:
 
     def verdict(self, baseline: Batch, variant: Batch) -> Verdict:
         self.world.ab_seeds.add(variant.seed)
+        self.world.looks.append((baseline.dialogues, variant.dialogues))
         a, b = train_metrics(baseline.params["x"]), train_metrics(variant.params["x"])
         deltas = [MetricDelta(metric=m, baseline=a[m], variant=b[m], delta=b[m] - a[m], ci_low=b[m] - a[m],
                               ci_high=b[m] - a[m]) for m in a]
-        return Verdict(outcome="winner", deltas=deltas, reason="every training metric improved")
+        outcome = self.world.verdicts.get(variant.dialogues, "winner")
+        reason = {"winner": "every training metric improved", "loser": "a training metric got worse",
+                  "inconclusive": "not decisive yet"}[outcome]
+        return Verdict(outcome=outcome, deltas=deltas, reason=f"{reason} ({variant.dialogues} dialogues)")
 
     def design_experiments(self, targets, factors) -> list[ExperimentDesign]:
         return [ExperimentDesign(title="Tune x", factor="x")]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from manager.cli import main
-from rules import Evaluator, RuleFilesInvalid, load_rulebook
+from rules import Evaluator, RuleFilesInvalid, load_rulebook, rulebook_json_schema
 from rules.book import DEFAULTS_DIR
 
 ALIAS_BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -50,6 +50,14 @@ EDITS = [
     ("duplicate-key", "methodology.yaml", "batch_size: 30", "batch_size: 30\n  batch_size: 31", 4, "duplicate key 'batch_size'"),
     ("float-for-int", "methodology.yaml", "batch_size: 30", "batch_size: 30.5", 3, "expected a whole number"),
     ("zero-batch", "methodology.yaml", "batch_size: 30", "batch_size: 0", 3, "must be at least 1"),
+    ("looks-decreasing", "methodology.yaml", "ab_looks: [10, 20]", "ab_looks: [20, 10]", 15, "looks must be strictly increasing: 10 comes after 20"),
+    ("look-repeated", "methodology.yaml", "ab_looks: [10, 20]", "ab_looks: [10, 10]", 15, "strictly increasing"),
+    ("look-at-batch-size", "methodology.yaml", "ab_looks: [10, 20]", "ab_looks: [10, 30]", 15, "look 30 is not below batch_size 30"),
+    ("batch-below-looks", "methodology.yaml", "batch_size: 30", "batch_size: 15", 15, "look 20 is not below batch_size 15"),
+    ("zero-look", "methodology.yaml", "ab_looks: [10, 20]", "ab_looks: [0, 20]", 15, "must be at least 1"),
+    ("fractional-look", "methodology.yaml", "ab_looks: [10, 20]", "ab_looks: [10.5, 20]", 15, "expected a whole number"),
+    ("look-not-a-list", "methodology.yaml", "ab_looks: [10, 20]", "ab_looks: 10", 15, "expected a list"),
+    ("look-typo", "methodology.yaml", "ab_looks: [10, 20]", "ab_look: [10, 20]", 15, "unknown key 'ab_look'; did you mean 'ab_looks'"),
     ("bool-as-word", "autonomy.yaml", "four_eyes: true ", "four_eyes: yes ", 9, "expected true or false, got the text 'yes'"),
     ("bool-as-number", "methodology.yaml", "one_factor_per_cycle: true", "one_factor_per_cycle: 1", 4, "expected true or false"),
     ("unknown-level", "autonomy.yaml", "level: approval", "level: aproval", 30, "'auto', 'approval' or 'never'"),
@@ -183,6 +191,7 @@ def test_packaged_defaults_are_valid_and_hold_the_seed_numbers(book) -> None:
     ]
     m = book.methodology
     assert (m.batch_size, m.one_factor_per_cycle, m.max_cycles_per_experiment, m.max_cycles_per_campaign) == (30, True, 10, 15)
+    assert m.ab_looks == [10, 20]
     a = book.autonomy
     assert (a.max_parallel_experiments, a.one_running_experiment_per_parameter, a.four_eyes) == (3, True, True)
     assert {name: (p.level, p.minimum, p.maximum, p.max_step) for name, p in a.parameters.items()} == {
@@ -194,6 +203,16 @@ def test_packaged_defaults_are_valid_and_hold_the_seed_numbers(book) -> None:
     assert book.degradation.default_bound == 0.10 and book.bound_for("latency_p95_s") == 0.10
     assert book.source is None and len(book.fingerprint) == 64
     assert book.where("should_tune.1").line == 16
+
+
+def test_ab_looks_is_optional_and_defaults_to_the_whole_batch_only(rules_copy: Path) -> None:
+    """Rule files written before ab_looks existed load unchanged: one look, on the whole batch."""
+    _mutate(rules_copy, "methodology.yaml", "  ab_looks: [10, 20]\n", "")
+    assert load_rulebook(rules_copy).methodology.ab_looks == []
+    _mutate(rules_copy, "methodology.yaml", "continue_until: targets_met", "continue_until: targets_met\n  ab_looks: []")
+    assert load_rulebook(rules_copy).methodology.ab_looks == []
+    methodology = rulebook_json_schema()["$defs"]["Methodology"]
+    assert "ab_looks" in methodology["properties"] and "ab_looks" not in methodology["required"]
 
 
 def test_a_single_file_rule_book_loads(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-# thread workers that read the store; commands and prompts are not waited for
-READS = {"page-fetch", "lazy-table", "poll", "news", "translate", "rule-tests", "engine-start"}
+# workers that read the store or fill a screen; commands and prompts are not waited for
+READS = {"page-fetch", "lazy-table", "poll", "news", "translate", "rule-tests", "engine-start", "prompt-text"}
 
 
 async def settle(pilot, rounds: int = 2) -> None:

@@ -16,7 +16,7 @@ from tui.screens.base import Page
 from tui.text import line, literal
 from tui.widgets import evidence
 from tui.widgets.evidence import at_text
-from tui.widgets.tables import flex_width, sync_rows
+from tui.widgets.tables import Table, flex_width, sync_rows
 
 
 CHANGE_TAKEN = 10 + 10 + 19 + 4 * 2 + 2 + 1  # the other columns, cell and pane padding, scrollbar
@@ -37,7 +37,7 @@ class ApprovalsScreen(Page):
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="pane", id="queue-pane"):
             yield Label("Awaiting approval", id="queue-title", classes="pane-title")
-            table = DataTable(id="queue", cursor_type="row")
+            table = Table(id="queue", cursor_type="row")
             table.add_column("experiment", key="id", width=10)
             table.add_column("change", key="title", width=flex_width(self.app.size.width, CHANGE_TAKEN))
             table.add_column("campaign", key="campaign", width=10)

@@ -12,10 +12,12 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from tui import heap
 from tui.messages import StoreChanged
 from tui.widgets.navbar import NavBar
 
@@ -31,6 +33,21 @@ class Page(Screen):
         self._fetching = False
         self._again = False
         self._shown: Any = None
+        self._settled = False
+        self._offered: tuple | None = None
+        self._skip_css_refresh()
+
+    def _skip_css_refresh(self) -> None:
+        """A page styled after the app's last stylesheet refresh needs no refresh of its own.
+
+        Textual parses every CSS source again, twice, on each mode's first visit (and once
+        more on the first return to it), 50-100 ms on the event loop, so that a page styled
+        by an older stylesheet catches up; a page created or mounted since the stylesheet
+        was last refreshed never was. The app's first page does need it (it sets the theme).
+        """
+        app = self.app
+        if getattr(app, "css_refreshed_at", None) == app._css_update_count:
+            self._css_update_count = app._css_update_count
 
     @property
     def session(self):
@@ -49,6 +66,7 @@ class Page(Screen):
     # -- refresh ---------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._skip_css_refresh()
         self.reload()
 
     def on_screen_resume(self) -> None:
@@ -67,6 +85,14 @@ class Page(Screen):
         generation, session = self.app.generation, self.session
         self.run_worker(lambda: (generation, self.fetch(session)), thread=True, group="page-fetch",
                         exit_on_error=False)
+
+    def refresh_offered(self) -> None:
+        """Have the footer show what ``check_action`` now says of this page's keys, if that changed
+        (Textual rebuilds the footer's widgets on every refresh, and pages refresh at every commit)."""
+        offered = tuple(self.check_action(b.action, ()) for b in self.BINDINGS if isinstance(b, Binding))
+        if offered != self._offered:
+            self._offered = offered
+            self.refresh_bindings()
 
     def fetch(self, session: Any) -> Any:
         """Read what the page shows (runs in a thread: no widget access here)."""
@@ -89,7 +115,11 @@ class Page(Screen):
             if data is None or data != self._shown or self.show_unchanged:
                 self._shown = data
                 self.show(data)
-                self.refresh_bindings()  # what the footer offers may depend on what is shown
+                self.refresh_offered()  # what the footer offers may depend on what is shown
+            if self.MODE and not self._settled:
+                # a page of a mode lives as long as the app: out of the collector's way once filled
+                self._settled = True
+                self.call_after_refresh(heap.settle_page)
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             problem.update(Text(f"Could not read the store: {type(error).__name__}: {error}", style="bold red"))

@@ -13,10 +13,10 @@ from textual.widgets import DataTable, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui import format as fmt
-from tui.data.dashboard import CampaignRow, Dashboard, HumanItem, load_dashboard
+from tui.data.dashboard import CampaignRow, Dashboard, HumanItem, RowCache, load_dashboard
 from tui.screens.base import Page
 from tui.text import line, literal
-from tui.widgets.tables import sync_rows
+from tui.widgets.tables import Table, sync_rows
 from tui.widgets.targets import TargetsView
 from tui.widgets.todo import TodoView
 
@@ -42,12 +42,13 @@ class CampaignsScreen(Page):
         self._campaign_shown: CampaignRow | None = None
         self._needs_human_shown: tuple | None = None
         self._todo_shown: tuple | None = None
+        self._rows = RowCache()  # used by one fetch at a time (Page runs them one after another)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="campaigns-pane", classes="pane"):
             yield Label("Campaigns", classes="pane-title")
             # fixed widths: a refresh never re-measures, and pictures do not depend on when it ran
-            table = DataTable(id="campaigns", cursor_type="row")
+            table = Table(id="campaigns", cursor_type="row")
             table.add_column("id", key="id", width=10)
             table.add_column("campaign", key="name", width=22)
             table.add_column("state", key="state", width=9)
@@ -71,7 +72,7 @@ class CampaignsScreen(Page):
         self.query_one("#campaigns", DataTable).focus()
 
     def fetch(self, session: Any) -> Dashboard:
-        return load_dashboard(session.store, session.default_targets())
+        return load_dashboard(session.store, session.default_targets(), self._rows)
 
     # -- showing ---------------------------------------------------------------------
 
@@ -138,7 +139,7 @@ class CampaignsScreen(Page):
     @on(DataTable.RowHighlighted, "#campaigns")
     def _row_highlighted(self) -> None:
         self._show_campaign(self._current())
-        self.refresh_bindings()  # pause/resume and abandon depend on the campaign's state
+        self.refresh_offered()  # pause/resume and abandon depend on the campaign's state
 
     @on(DataTable.RowSelected, "#campaigns")
     def _row_selected(self) -> None:

@@ -73,7 +73,6 @@ class ExperimentScreen(Page):
         self.query_one("#section-golden", Static).update(evidence.golden(exp, directions))
         self.query_one("#section-rules", Static).update(Group(evidence.policy(exp), evidence.fired(view.fired)))
         self.query_one("#section-lifecycle", Static).update(evidence.lifecycle(exp))
-        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.view.experiment.state if self.view else None

@@ -61,6 +61,7 @@ class ExperimentsScreen(Page):
         self.where = ExperimentFilter(campaign_id, state)
         self._sync_selects()
         self._reset_rows()
+        self.reload()  # the count in the title follows the filter
 
     def _sync_selects(self) -> None:
         with self.prevent(Select.Changed):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Markdown, Select
@@ -67,7 +68,42 @@ class MetaPromptScreen(Page):
                 self.query_one("#campaign", Select).set_options(
                     [(line(f"{cid} {name}", limit=50), cid) for cid, name in choices.campaigns])
             self._sync_select()
-        self.query_one("#prompt", Markdown).update(text)
+        self._show_text(text)
+
+    @work(group="prompt-text", exclusive=True)
+    async def _show_text(self, text: str) -> None:
+        """The meta-prompt a section at a time, one screen refresh apart.
+
+        Its hundred-odd Markdown blocks mounted, styled and laid out at once held the event
+        loop for 140-180 ms; a section at a time, the longest step takes 60-110 ms (measured
+        with ``bench/bench_tui.py``). A newer text cancels this one between sections.
+        """
+        markdown = self.query_one("#prompt", Markdown)
+        await markdown.update("")
+        for i, part in enumerate(sections(text)):
+            if i:
+                await self._refreshed()
+            await markdown.append(part)  # re-reads the last block shown, then adds the new ones
+
+    def _refreshed(self) -> asyncio.Future:
+        """Done after this screen's next refresh (at once when it is not shown: nothing to pace)."""
+        done = asyncio.get_running_loop().create_future()
+        if self.is_current:
+            self.call_after_refresh(lambda: done.done() or done.set_result(None))
+        else:
+            done.set_result(None)
+        return done
+
+
+def sections(text: str) -> list[str]:
+    """``text`` cut before each second-level heading (joined again, the same text)."""
+    parts: list[str] = []
+    for line_ in text.splitlines(keepends=True):
+        if not parts or (line_.startswith("## ") and parts[-1].strip()):
+            parts.append(line_)
+        else:
+            parts[-1] += line_
+    return parts or [""]
 
     @on(Select.Changed, "#campaign")
     def _campaign_changed(self, event: Select.Changed) -> None:

@@ -17,7 +17,7 @@ from tui.data.rules import DecisionRow, RulesStatus, TestsResult, latest_decisio
 from tui.modals.log_entry import LogEntryModal
 from tui.screens.base import Page
 from tui.text import line, literal
-from tui.widgets.tables import flex_width, sync_rows
+from tui.widgets.tables import Table, flex_width, sync_rows
 
 
 WHAT_TAKEN = 5 + 10 + 24 + 4 * 2 + 2 + 1  # the other columns, cell and pane padding, scrollbar
@@ -72,7 +72,7 @@ class RulesScreen(Page):
         with Horizontal(id="rules-top"):
             with Vertical(id="files-pane", classes="pane"):
                 yield Label("Rule files", id="files-title", classes="pane-title")
-                table = DataTable(id="files", cursor_type="row", show_cursor=False)
+                table = Table(id="files", cursor_type="row", show_cursor=False)
                 table.add_column("file", key="file", width=24)
                 table.add_column("status", key="status", width=8)
                 yield table
@@ -83,7 +83,7 @@ class RulesScreen(Page):
                 yield Static(tests_text(None), id="tests")
         with Vertical(id="decisions-pane", classes="pane"):
             yield Label("Latest decisions and the rules that fired", classes="pane-title")
-            table = DataTable(id="decisions", cursor_type="row")
+            table = Table(id="decisions", cursor_type="row")
             table.add_column("seq", key="seq", width=5)
             table.add_column("kind", key="kind", width=10)
             table.add_column("rules", key="rules", width=24)

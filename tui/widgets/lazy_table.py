@@ -15,10 +15,9 @@ from typing import Any
 
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from tui.widgets.tables import cursor_key, row_keys, sync_rows
+from tui.widgets.tables import Layout, Table, cursor_key, row_keys, sync_rows
 
 Row = tuple[str, Sequence[Any]]
 Loader = Callable[[int, int], list[Row]]
@@ -30,7 +29,7 @@ def id_order(key: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-class LazyTable(DataTable):
+class LazyTable(Table):
     BINDINGS = [
         # rows, not columns: Home and End go to the first and the last row loaded so far
         Binding("home", "scroll_top", "First row", show=False, id="list.first", tooltip="The newest row"),
@@ -63,49 +62,64 @@ class LazyTable(DataTable):
         self.exhausted = False
         self._loader: Loader | None = None
         self._keys: set[str] = set()
-        self._epoch = 0
-        self._busy = False
+        self._worker: Worker | None = None  # the read whose rows are wanted; None when idle
+        self._head_wanted = False
 
     # -- loading -----------------------------------------------------------------
 
     def reset(self, loader: Loader) -> None:
-        """Show the rows of ``loader`` from the top."""
+        """Show the rows of ``loader`` from the top (a read still running for the old loader is dropped)."""
         self._loader = loader
-        self._epoch += 1
-        self._busy = False
         self.exhausted = False
+        self._head_wanted = False
         self._fetch("reset", 0, self.chunk)
 
     def refresh_head(self) -> None:
-        """Read the first page again (the store changed); a fetch already running is enough."""
-        if self._loader is not None and not self._busy:
+        """Read the first page again (the store changed); after the read that is running, if any."""
+        if self._loader is None:
+            return
+        if self._worker is not None:
+            self._head_wanted = True
+        else:
             self._fetch("head", 0, self.chunk)
 
     def _more(self) -> None:
-        if self._loader is None or self._busy or self.exhausted:
+        if self._loader is None or self._worker is not None or self.exhausted:
             return
         self._fetch("more", self.row_count, self.chunk)
 
     def _fetch(self, purpose: str, offset: int, limit: int) -> None:
-        loader, epoch = self._loader, self._epoch
+        loader, lay_out = self._loader, self.layout_job()
         assert loader is not None
-        self._busy = True
-        self.run_worker(lambda: (purpose, epoch, limit, loader(offset, limit)), thread=True,
-                        group="lazy-table", exit_on_error=False)
+
+        def read() -> tuple[str, int, list[Row], Layout]:
+            rows = loader(offset, limit)
+            # new rows are laid out here, not on the event loop; a fresh first page mostly repeats rows shown
+            return purpose, limit, rows, (lay_out(rows) if purpose != "head" else {})
+
+        # exclusive: a read for an older loader is cancelled (its thread finishes, its rows are dropped)
+        self._worker = self.run_worker(read, thread=True, group="lazy-table", exclusive=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "lazy-table" or event.state not in (
                 WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         event.stop()
-        if event.state != WorkerState.SUCCESS:
-            self._busy = False
-            if event.state == WorkerState.ERROR:
-                self.notify(f"Could not read rows: {event.worker.error}", severity="error", markup=False)
-            return
-        purpose, epoch, limit, rows = event.worker.result
-        if epoch != self._epoch:
-            return  # a reset happened meanwhile; a newer fetch is on its way
+        if event.worker is not self._worker:
+            return  # superseded by a reset: a newer read is on its way
+        if event.state == WorkerState.SUCCESS:
+            self._take(*event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.notify(f"Could not read rows: {event.worker.error}", severity="error", markup=False)
+        # only now: adding rows moves the cursor, which must not ask for more mid-way
+        self._worker = None
+        if self._head_wanted:
+            self._head_wanted = False
+            self._fetch("head", 0, self.chunk)
+        elif self.row_count and self.cursor_row >= self.row_count - self.margin:
+            self._more()  # the cursor reached the end while this read ran
+
+    def _take(self, purpose: str, limit: int, rows: list[Row], layout: Layout) -> None:
         if purpose == "more":
             self._append(rows)
             self.exhausted = len(rows) < limit
@@ -115,11 +129,8 @@ class LazyTable(DataTable):
             self.exhausted = len(rows) < limit
         else:
             self._merge_head(_unique(rows), complete=len(rows) < limit)
-        # only now: adding rows moves the cursor, which must not ask for more mid-way
-        self._busy = False
+        self.adopt_layout(layout)
         self.post_message(self.Loaded(self))
-        if self.row_count and self.cursor_row >= self.row_count - self.margin:
-            self._more()  # the cursor reached the end while this fetch ran
 
     def _append(self, rows: Sequence[Row]) -> None:
         for key, cells in rows:

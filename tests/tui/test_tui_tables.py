@@ -1,0 +1,97 @@
+"""The Table widget draws every cell exactly as DataTable does, however the text was laid out."""
+
+from __future__ import annotations
+
+import threading
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+from textual.widgets import DataTable
+from tui_pilot import run_async
+
+from tui.text import line
+from tui.widgets.tables import Table
+
+COLUMNS = (("seq", 6), ("at", 4), ("kind", 10), ("by", 12), ("what", 30))
+
+
+def rows(n: int = 40) -> list[tuple[str, tuple]]:
+    out = []
+    for i in range(n):
+        out.append((str(i), (Text(str(i), style="dim"), Text("2025-01-01 00:00 too wide"),
+                             Text("rollback", style="bold red"), line("auto:a-very-long-actor", limit=12),
+                             Text.assemble(("a ", "green"), f"summary {i} " * (i % 4), ("[b]x[/b]", "italic")))))
+    out.append(("odd", ("plain [b]markup[/b]", 1.5, None, 7, Text("two\nlines"))))
+    return out
+
+
+class Tables(App[None]):
+    def compose(self):
+        table = Table(cursor_type="row")
+        for key, width in COLUMNS:
+            table.add_column(key, key=key, width=width)
+        yield table
+
+
+def every_cell(table: Table):
+    styles = (Style(), Style(bgcolor="red", bold=True))
+    for row in range(table.row_count):
+        for column, (_, width) in enumerate(COLUMNS):
+            for base in styles:
+                for cursor in (False, True):
+                    for hover in (False, True):
+                        yield row, column, base, width + 2 * table.cell_padding, cursor, hover
+
+
+def compare(table: Table) -> list:
+    """Cells where Table's rendering differs from DataTable's (each rendered afresh)."""
+    table._pseudo_class_state = table.get_pseudo_class_state()
+    differ = []
+    for args in every_cell(table):
+        table._cell_render_cache.clear()
+        ours = table._render_cell(*args)
+        table._cell_render_cache.clear()
+        theirs = DataTable._render_cell(table, *args)
+        if ours != theirs:
+            differ.append((args, ours, theirs))
+    return differ
+
+
+@run_async
+async def test_cells_render_as_datatable_renders_them() -> None:
+    app = Tables()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(Table)
+        for key, cells in rows():
+            table.add_row(*cells, key=key)
+        for focused in (False, True):
+            if focused:
+                table.focus()
+            await pilot.pause()
+            assert compare(table) == []
+        assert len(table._laid_out) > 0  # the fast path ran
+
+        table.update_cell("3", "what", Text("changed", style="blue"))  # a new value is laid out again
+        await pilot.pause()
+        assert compare(table) == []
+
+
+@run_async
+async def test_text_laid_out_in_a_thread_is_what_the_table_would_lay_out() -> None:
+    app = Tables()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(Table)
+        data = rows()
+        lay_out = table.layout_job()
+        result: dict = {}
+        worker = threading.Thread(target=lambda: result.update(lay_out(data)))
+        worker.start()
+        worker.join()
+        for key, cells in data:
+            table.add_row(*cells, key=key)
+        table.update_cell("5", "kind", Text("replaced"))  # its laid-out text no longer applies
+        table.adopt_layout(result)
+        assert ("5", "kind", 12) not in table._laid_out and ("5", "what", 32) in table._laid_out
+        await pilot.pause()
+        assert compare(table) == []
