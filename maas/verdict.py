@@ -159,6 +159,13 @@ def _intervals(baseline: Batch, variant: Batch, order: list[str], confidence: fl
     return out
 
 
+def _reported(metric: str, stat: tuple[float, float, float, float, float], better: bool | None) -> MetricDelta:
+    """A metric's row of a verdict (full or interim), its numbers rounded as every verdict reports them."""
+    base, var, delta, low, high = stat
+    return MetricDelta(metric=metric, baseline=base, variant=var, delta=round(delta, 6), ci_low=round(low, 6),
+                       ci_high=round(high, 6), better=better)
+
+
 def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_better: set[str] | frozenset[str]) -> Verdict:
     order, interim = _dialogues(baseline, variant)
     if interim:
@@ -167,7 +174,7 @@ def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_
 
     deltas, better_names, worse_names, losing = [], [], [], []
     for metric in METRICS:
-        base, var, delta, low, high = stats[metric]
+        _, _, delta, low, high = stats[metric]
         sign = -1.0 if metric in lower_is_better else 1.0  # +: the metric improved
         mr = rule.metrics[metric]
         better = None
@@ -180,9 +187,7 @@ def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_
                 worse_names.append(metric)
                 if abs(delta) > mr.tolerance:
                     losing.append(metric)
-        deltas.append(MetricDelta(metric=metric, baseline=base, variant=var,
-                                  delta=round(delta, 6), ci_low=round(low, 6), ci_high=round(high, 6),
-                                  better=better))
+        deltas.append(_reported(metric, stats[metric], better))
     if losing:
         outcome, reason = "loser", f"significantly worse beyond tolerance: {', '.join(losing)}"
     elif better_names:
@@ -221,7 +226,7 @@ def _interim_verdict(baseline: Batch, variant: Batch, order: list[str], rule: Ve
 
     deltas, better_names, losing, unsettled = [], [], [], []
     for metric in METRICS:
-        base, var, delta, low, high = stats[metric]
+        _, _, delta, low, high = stats[metric]
         lower = metric in lower_is_better
         mr = rule.metrics[metric]
         worst = high if lower else -low  # the largest loss the interval allows (<= 0: none)
@@ -236,9 +241,7 @@ def _interim_verdict(baseline: Batch, variant: Batch, order: list[str], rule: Ve
                 losing.append(metric)
         if worst > mr.tolerance:
             unsettled.append(metric)
-        deltas.append(MetricDelta(metric=metric, baseline=base, variant=var,
-                                  delta=round(delta, 6), ci_low=round(low, 6), ci_high=round(high, 6),
-                                  better=better))
+        deltas.append(_reported(metric, stats[metric], better))
     if losing:
         outcome, reason = "loser", f"significantly worse beyond tolerance: {', '.join(losing)}"
     elif better_names and not unsettled:

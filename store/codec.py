@@ -8,6 +8,8 @@ one of 16 buckets chosen by its hash.
 
 from __future__ import annotations
 
+import json
+
 import hashlib
 import re
 from datetime import datetime, timezone
@@ -109,6 +111,8 @@ def dump(obj: Record | ChangeLogEntry, **overrides: Any) -> dict[str, Any]:
 
 def _detached(value: Any) -> Any:
     kind = type(value)
+    if kind is bytes:  # a nested value of a cached document, as JSON text (store.partition.packed)
+        return json.loads(value)
     if kind is dict:
         return {k: _detached(v) for k, v in value.items()}
     if kind is list:
@@ -123,7 +127,7 @@ def load(model: type[R], doc: dict[str, Any], where: str) -> R:
     documents are shared with the cache, so nested containers are copied: a
     caller editing ``record.verdict["deltas"]`` must not edit the store.
     """
-    detached = {k: _detached(v) if type(v) in (dict, list) else v for k, v in doc.items()}
+    detached = {k: _detached(v) if type(v) in (dict, list, bytes) else v for k, v in doc.items()}
     try:
         obj = model.model_validate(detached)
     except ValidationError as exc:

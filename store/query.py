@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Iterator
 
 from tinydb import where
@@ -23,9 +24,14 @@ def check_window(offset: int, limit: int | None) -> None:
 def query(values: dict[str, Any]) -> QueryLike | None:
     cond = None
     for name, value in values.items():
-        part = where(name) == value
+        # a cached document keeps a list or dict value as its JSON text (store.partition.packed)
+        part = where(name).test(same_value, value) if type(value) in (list, dict) else where(name) == value
         cond = part if cond is None else cond & part
     return cond
+
+
+def same_value(stored: Any, wanted: list | dict) -> bool:
+    return (json.loads(stored) if type(stored) is bytes else stored) == wanted
 
 
 def candidates(view: View, kind: str, probe: Probe | None) -> list[str]:

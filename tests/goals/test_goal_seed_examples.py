@@ -75,30 +75,23 @@ def test_cost_alone_warns_that_quality_is_not_held(tr):
     assert not any("keeping current quality" in note for note in tr("optimize cost, keep quality").notes)
 
 
-def test_all_three_together_with_constraints_autonomy_and_priorities(tr):
-    text = ("Снизить hallucination_rate по персональной памяти < 3%; увеличить recall по preferences на +10%.\n"
-            "Не трогать context_budget, менять только top_k и score_cutoff. Задержка не больше 3 с, "
-            "ошибки не выше 1%. С подтверждением. Главное — качество памяти")
+@pytest.mark.parametrize("text, autonomy, priorities", [
+    ("Снизить hallucination_rate по персональной памяти < 3%; увеличить recall по preferences на +10%.\n"
+     "Не трогать context_budget, менять только top_k и score_cutoff. Задержка не больше 3 с, "
+     "ошибки не выше 1%. С подтверждением. Главное — качество памяти",
+     "approval", ["quality", "cost"]),
+    ("reduce hallucination_rate for personal memory below 3% and increase recall on preferences by 10 points; "
+     "don't touch context_budget; only tune top_k and score_cutoff; max latency 3 s; max error rate 1%; "
+     "automatically; cheap first",
+     "auto", ["cost", "quality"]),
+], ids=["ru", "en"])
+def test_all_three_together_with_constraints_autonomy_and_priorities(tr, text, autonomy, priorities):
     t = tr(text)
     assert t.ok, t.summary()
     assert t.targets == [HALLUCINATION_PERSONAL, RECALL_PREFERENCES]
     assert t.frozen_factors == ["context_budget"]
     assert t.allowed_factors == ["top_k", "score_cutoff"]
     assert t.constraints == {"max_latency_p95_s": 3.0, "max_error_rate": 0.01}
-    assert t.autonomy == "approval"
-    assert t.priorities == ["quality", "cost"]
+    assert t.autonomy == autonomy
+    assert t.priorities == priorities
     assert len(t.understood) == 8
-
-
-def test_the_same_in_english(tr):
-    text = ("reduce hallucination_rate for personal memory below 3% and increase recall on preferences by 10 points; "
-            "don't touch context_budget; only tune top_k and score_cutoff; max latency 3 s; max error rate 1%; "
-            "automatically; cheap first")
-    t = tr(text)
-    assert t.ok, t.summary()
-    assert t.targets == [HALLUCINATION_PERSONAL, RECALL_PREFERENCES]
-    assert t.frozen_factors == ["context_budget"]
-    assert t.allowed_factors == ["top_k", "score_cutoff"]
-    assert t.constraints == {"max_latency_p95_s": 3.0, "max_error_rate": 0.01}
-    assert t.autonomy == "auto"
-    assert t.priorities == ["cost", "quality"]

@@ -126,3 +126,24 @@ def no_traceback(*streams: str) -> None:
     for text in streams:
         for marker in ("Traceback", "JSONDecodeError", "UnicodeDecodeError", "StoreCorrupt"):
             assert marker not in text, text
+
+
+def refused_run(ws: Path, *, as_process: bool) -> str:
+    """``run`` for one cycle, which must be refused: exit code 1 and no traceback; its stderr.
+
+    As a real process, or (faster) through click's runner in this one.
+    """
+    args = ["run", "--until-idle", "--cycles", "1", "-q"]
+    if as_process:
+        done = cli(ws, *args)
+        code, err = done.returncode, done.stderr
+    else:
+        from click.testing import CliRunner
+
+        from manager.cli import main
+
+        result = CliRunner().invoke(main, ["-w", str(ws), *args])
+        code, err = result.exit_code, result.stderr
+    assert code == 1, err
+    no_traceback(err)
+    return err

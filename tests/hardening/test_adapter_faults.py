@@ -11,12 +11,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from faulty_maas import build as faulty_build
 from hardening_invariants import check, tuner_active
-from hardening_ws import cli, configure, no_traceback
+from hardening_ws import configure, refused_run
 
-from manager.cli import main
 from manager.engine import Engine
 from manager.workspace import store_dir
 from store import Store
@@ -77,15 +75,7 @@ def test_a_tuner_that_cannot_answer_keeps_the_engine_from_starting(after_cycle1:
     entries, campaign = store.log_count(), store.get(Campaign, "cmp-000001")
     configure(ws, engine={"adapter_timeout_s": SHORT_TIMEOUT_S},
               maas_options={"fault": fault, "fault_target": "tuner", "hang_s": SHORT_TIMEOUT_S + 2})
-    args = ["run", "--until-idle", "--cycles", "1", "-q"]
-    if fault == "raise":  # once as a real process, the rest in this one
-        done = cli(ws, *args)
-        code, err = done.returncode, done.stderr
-    else:
-        result = CliRunner().invoke(main, ["-w", str(ws), *args])
-        code, err = result.exit_code, result.stderr
-    assert code == 1, err
-    no_traceback(err)
+    err = refused_run(ws, as_process=fault == "raise")  # once as a real process, the rest in this one
     assert err.startswith("Error: tuner.active: ") and WORDS[fault] in err, err
     (error,) = store.log(offset=entries)
     assert error.kind == "error" and error.summary.startswith("engine not started: tuner.active")

@@ -8,32 +8,18 @@ same baseline. Every step of either factor improves every metric, on training an
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
-from manager.ports import (
-    Batch,
-    FactorSpec,
-    Hypothesis,
-    Judgement,
-    MaaS,
-    MetricDelta,
-    ParamVersion,
-    SensorEvent,
-    Verdict,
-)
+sys.path.append(str(Path(__file__).resolve().parents[1] / "manager"))  # scripted_parts, shared with scripted_maas
 
-FACTORS = [FactorSpec(name=name, minimum=0.0, maximum=1.0, step=0.25, default=0.0) for name in ("x", "y")]
+from scripted_parts import add_variant, autonomy_rules, exact_deltas, factor, plain_batch  # noqa: E402
 
-AUTONOMY = """\
-autonomy:
-  max_parallel_experiments: 3
-  one_running_experiment_per_parameter: true
-  four_eyes: true
-  parameters:
-    x: {level: auto, minimum: 0.0, maximum: 1.0, max_step: 0.25}
-    y: {level: auto, minimum: 0.0, maximum: 1.0, max_step: 0.25}
-"""
+from manager.ports import Batch, Hypothesis, Judgement, MaaS, ParamVersion, Verdict  # noqa: E402
+
+FACTORS = [factor("x"), factor("y")]
+AUTONOMY = autonomy_rules({"x": "auto", "y": "auto"})
 
 
 def metrics(params: dict[str, float]) -> dict[str, float]:
@@ -55,12 +41,7 @@ class World:
 
 class Emulator:
     def run_batch(self, params, n, seed, progress=None, start=0) -> Batch:
-        events = [SensorEvent(dialogue_id=f"d{i}", turn=0, segment="facts", question="q", answer="a",
-                              abstained=False, answerable=True, retrieved_ids=[], relevant_ids=[], latency_s=1.0)
-                  for i in range(start, start + n)]
-        if progress:
-            progress(n, n)
-        return Batch(id=f"b{seed}", params=params, seed=seed, dialogues=n, events=events)
+        return plain_batch(f"b{seed}", params, n, seed, progress, start)
 
 
 class Teacher:
@@ -79,9 +60,7 @@ class Teacher:
                           reason=f"more {factor} is better", expected={"retrieval_precision": "up"})
 
     def verdict(self, baseline: Batch, variant: Batch) -> Verdict:
-        a, b = metrics(baseline.params), metrics(variant.params)
-        deltas = [MetricDelta(metric=m, baseline=a[m], variant=b[m], delta=b[m] - a[m], ci_low=b[m] - a[m],
-                              ci_high=b[m] - a[m]) for m in a]
+        deltas = exact_deltas(metrics(baseline.params), metrics(variant.params))
         return Verdict(outcome="winner", deltas=deltas, reason="every metric improved")
 
     def design_experiments(self, targets, factors):
@@ -101,10 +80,7 @@ class Tuner:
 
     def prepare_variant(self, base, changes, note=""):
         with self.world.lock:
-            vid = f"v{len(self.world.versions) + 1:04d}"
-            self.world.versions[vid] = ParamVersion(id=vid, params={**self.world.versions[base].params, **changes},
-                                                    parent=base)
-            return self.world.versions[vid]
+            return add_variant(self.world.versions, base, changes)
 
     def apply(self, version_id):
         try:

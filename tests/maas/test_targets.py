@@ -8,29 +8,18 @@ rule 0.4. The Manager does this for real later; here the loop is written out pla
 from __future__ import annotations
 
 import pytest
+from seed_targets import TARGETS, gap_of
 
 from maas.embedded import build
 
-TARGETS = {  # metric: (target, threshold, priority, lower is better)
-    "hallucination_rate": (0.05, 0.02, "critical", True),
-    "retrieval_precision": (0.80, 0.10, "primary", False),
-    "retrieval_recall": (0.70, 0.10, "primary", False),
-    "context_utilization": (0.90, 0.05, "primary", False),
-    "latency_p95_s": (5.0, 1.0, "secondary", True),
-    "error_rate": (0.01, 0.005, "secondary", True),
-}
 # Reached from the defaults by single steps no larger than the factors' steps:
 # abstain_threshold 0.3 -> 0.6 (3 steps), score_cutoff 0.4 -> 0.7 (3 steps).
 REACHABLE = {"top_k": 12.0, "score_cutoff": 0.7, "abstain_threshold": 0.6, "context_budget": 1600.0}
 
 
 def gaps(metrics):
-    out = []
-    for metric, (target, threshold, priority, lower) in TARGETS.items():
-        gap = metrics[metric] - target if lower else target - metrics[metric]
-        out.append({"metric": metric, "target": target, "current": metrics[metric], "gap": round(gap, 6),
-                    "threshold": threshold, "exceeds_threshold": gap > threshold, "priority": priority})
-    return out
+    """Every target's gap at ``metrics``, rounded to 6 places (whether it exceeds its threshold is not)."""
+    return [entry | {"gap": round(entry["gap"], 6)} for entry in (gap_of(m, metrics[m]) for m in TARGETS)]
 
 
 def missed(metrics):

@@ -12,33 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manager.ports import (
-    Batch,
-    ExperimentDesign,
-    FactorSpec,
-    Hypothesis,
-    Judgement,
-    MaaS,
-    MetricDelta,
-    ParamVersion,
-    SensorEvent,
-    Verdict,
-)
+from scripted_parts import add_variant, autonomy_rules, exact_deltas, factor, plain_batch
 
-FACTOR = FactorSpec(name="x", minimum=0.0, maximum=1.0, step=0.25, default=0.0)
+from manager.ports import Batch, ExperimentDesign, Hypothesis, Judgement, MaaS, ParamVersion, Verdict
 
-AUTONOMY = """\
-autonomy:
-  max_parallel_experiments: 3
-  one_running_experiment_per_parameter: true
-  four_eyes: true
-  parameters:
-    x:
-      level: {level}
-      minimum: 0.0
-      maximum: 1.0
-      max_step: 0.25
-"""
+FACTOR = factor("x")
+AUTONOMY = autonomy_rules({"x": "{level}"})  # str.format(level=...) gives the level
 
 
 def train_metrics(x: float) -> dict[str, float]:
@@ -76,12 +55,7 @@ class ScriptedEmulator:
         self.world = world
 
     def run_batch(self, params, n, seed, progress=None, start=0) -> Batch:
-        events = [SensorEvent(dialogue_id=f"d{i}", turn=0, segment="facts", question="q", answer="a",
-                              abstained=False, answerable=True, retrieved_ids=[], relevant_ids=[], latency_s=1.0)
-                  for i in range(start, start + n)]
-        if progress:
-            progress(n, n)
-        return Batch(id=f"b{seed}-{params['x']}", params=params, seed=seed, dialogues=n, events=events)
+        return plain_batch(f"b{seed}-{params['x']}", params, n, seed, progress, start)
 
 
 class ScriptedTeacher:
@@ -112,9 +86,7 @@ class ScriptedTeacher:
     def verdict(self, baseline: Batch, variant: Batch) -> Verdict:
         self.world.ab_seeds.add(variant.seed)
         self.world.looks.append((baseline.dialogues, variant.dialogues))
-        a, b = train_metrics(baseline.params["x"]), train_metrics(variant.params["x"])
-        deltas = [MetricDelta(metric=m, baseline=a[m], variant=b[m], delta=b[m] - a[m], ci_low=b[m] - a[m],
-                              ci_high=b[m] - a[m]) for m in a]
+        deltas = exact_deltas(train_metrics(baseline.params["x"]), train_metrics(variant.params["x"]))
         outcome = self.world.verdicts.get(variant.dialogues, "winner")
         reason = {"winner": "every training metric improved", "loser": "a training metric got worse",
                   "inconclusive": "not decisive yet"}[outcome]
@@ -135,10 +107,7 @@ class ScriptedTuner:
         return self.world.versions[self.world.active_id]
 
     def prepare_variant(self, base, changes, note=""):
-        vid = f"v{len(self.world.versions) + 1:04d}"
-        self.world.versions[vid] = ParamVersion(id=vid, params={**self.world.versions[base].params, **changes},
-                                                parent=base)
-        return self.world.versions[vid]
+        return add_variant(self.world.versions, base, changes)
 
     def apply(self, version_id):
         if self.world.active_id != version_id:

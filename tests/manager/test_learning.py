@@ -9,6 +9,15 @@ from manager.summary import run_summary
 from store.models import Campaign, Cycle, Experiment, MetricSnapshot, Task
 
 
+def scripted_run(tmp_path, max_cycles: int, campaign: dict | None = None, **options):
+    """One campaign (``campaign``: its settings) on the scripted MaaS with ``options``, run for up to
+    ``max_cycles``; the engine and the scripted world."""
+    engine = scripted_engine(scripted_workspace(tmp_path), **options)
+    start_campaign(engine, **(campaign or {}))
+    run(engine, max_cycles=max_cycles)
+    return engine, engine.ctx.ports._modules["tuner"].world
+
+
 def test_demo_reaches_every_target_on_the_golden_set_within_15_cycles(demo_ws):
     engine = learn(Engine(demo_ws), max_cycles=15)
     summary = run_summary(engine.ctx)
@@ -39,11 +48,7 @@ def test_every_cycle_leaves_tasks_done_and_cycles_at_rest(demo_ws):
 
 def test_goodhart_change_is_never_applied(tmp_path):
     """Training metrics improve under x; the golden set says worse: never applied (seed 0.4)."""
-    ws = scripted_workspace(tmp_path)
-    engine = scripted_engine(ws, golden="worse")
-    start_campaign(engine)
-    run(engine, max_cycles=10)
-    world = engine.ctx.ports._modules["tuner"].world
+    engine, world = scripted_run(tmp_path, 10, golden="worse")
     assert world.applied == []
     exps = engine.store.all(Experiment)
     assert exps and all(e.state == "rejected" for e in exps)
@@ -53,22 +58,14 @@ def test_goodhart_change_is_never_applied(tmp_path):
 
 
 def test_golden_confirmed_change_is_applied(tmp_path):
-    ws = scripted_workspace(tmp_path)
-    engine = scripted_engine(ws, golden="better")
-    start_campaign(engine)
-    run(engine, max_cycles=2)
-    world = engine.ctx.ports._modules["tuner"].world
+    engine, world = scripted_run(tmp_path, 2, golden="better")
     assert len(world.applied) == 2
     assert world.active_id == world.applied[-1]
 
 
 def test_out_of_policy_proposal_is_never_applied(tmp_path):
     """The Teacher proposes a jump larger than max_step: policy refuses before the tuner."""
-    ws = scripted_workspace(tmp_path)
-    engine = scripted_engine(ws, golden="better", jump=0.5)
-    start_campaign(engine)
-    run(engine, max_cycles=3)
-    world = engine.ctx.ports._modules["tuner"].world
+    engine, world = scripted_run(tmp_path, 3, golden="better", jump=0.5)
     assert world.applied == [] and len(world.versions) == 1, "no variant was even prepared"
     (exp,) = engine.store.all(Experiment)
     assert exp.state == "rejected" and exp.policy["allowed"] is False
@@ -76,22 +73,14 @@ def test_out_of_policy_proposal_is_never_applied(tmp_path):
 
 
 def test_frozen_factor_is_never_tuned(tmp_path):
-    ws = scripted_workspace(tmp_path)
-    engine = scripted_engine(ws, golden="better")
-    start_campaign(engine, frozen=["x"])
-    run(engine, max_cycles=2)
-    world = engine.ctx.ports._modules["tuner"].world
+    _, world = scripted_run(tmp_path, 2, campaign={"frozen": ["x"]}, golden="better")
     assert world.applied == []
 
 
 def test_degradation_after_apply_rolls_back_with_an_incident(tmp_path):
     from store.models import Incident, ParameterVersion
 
-    ws = scripted_workspace(tmp_path)
-    engine = scripted_engine(ws, golden="better", drift_after_apply=True)
-    start_campaign(engine)
-    run(engine, max_cycles=2)
-    world = engine.ctx.ports._modules["tuner"].world
+    engine, world = scripted_run(tmp_path, 2, golden="better", drift_after_apply=True)
     store = engine.store
     rolled = store.find(Experiment, state="rolled_back")
     assert len(rolled) == 1

@@ -244,26 +244,32 @@ def seed_store(store: Store) -> None:
     del done
 
 
-def busy_workspace(root: Path) -> Path:
-    """A real demo workspace whose engine never waits for a person: every parameter at ``auto``.
-
-    Its campaign keeps the engine busy for many cycles, so an observer always has progress to see.
-    """
-    from manager.demo import ensure_workspace
-
-    ensure_workspace(root, demo_campaign=False)
-    autonomy = rules_dir(root) / "autonomy.yaml"
-    autonomy.write_text(autonomy.read_text(encoding="utf-8").replace("level: approval", "level: auto"),
-                        encoding="utf-8")
+def targets_workspace(root: Path, level: str) -> Path:
+    """A real demo workspace with one campaign for the seed's targets, every parameter at
+    autonomy ``level`` (``auto`` or ``approval``); no cycle has run yet."""
     from manager.campaigns import create_campaign
+    from manager.demo import ensure_workspace
     from manager.engine import Engine
 
+    other = {"auto": "approval", "approval": "auto"}[level]
+    ensure_workspace(root, demo_campaign=False)
+    autonomy = rules_dir(root) / "autonomy.yaml"
+    autonomy.write_text(autonomy.read_text(encoding="utf-8").replace(f"level: {other}", f"level: {level}"),
+                        encoding="utf-8")
     engine = Engine(root)
     with engine.store.raw.engine_lock():
         create_campaign(engine.ctx, name="Target metrics", goal_text="Reach the seed's target metrics",
                         created_by="test", initiator="auto")
     engine.ctx.ports.close()
     return root
+
+
+def busy_workspace(root: Path) -> Path:
+    """A real demo workspace whose engine never waits for a person: every parameter at ``auto``.
+
+    Its campaign keeps the engine busy for many cycles, so an observer always has progress to see.
+    """
+    return targets_workspace(root, "auto")
 
 
 def awaiting_workspace(root: Path, max_cycles: int = 12) -> tuple[Path, str]:
@@ -274,19 +280,9 @@ def awaiting_workspace(root: Path, max_cycles: int = 12) -> tuple[Path, str]:
     """
     import asyncio
 
-    from manager.campaigns import create_campaign
-    from manager.demo import ensure_workspace
     from manager.engine import Engine
 
-    ensure_workspace(root, demo_campaign=False)
-    autonomy = rules_dir(root) / "autonomy.yaml"
-    autonomy.write_text(autonomy.read_text(encoding="utf-8").replace("level: auto", "level: approval"),
-                        encoding="utf-8")
-    engine = Engine(root)
-    with engine.store.raw.engine_lock():
-        create_campaign(engine.ctx, name="Target metrics", goal_text="Reach the seed's target metrics",
-                        created_by="test", initiator="auto")
-    engine.ctx.ports.close()
+    targets_workspace(root, "approval")
     engine = Engine(root)
     asyncio.run(engine.run(until_idle=True, max_cycles=max_cycles))
     waiting = engine.store.find(Experiment, state="awaiting_approval")

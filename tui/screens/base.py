@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from tui import heap
 from tui.messages import StoreChanged
 from tui.widgets.navbar import NavBar
+from tui.widgets.tables import Table
 
 
 class Page(Screen):
@@ -72,6 +73,10 @@ class Page(Screen):
     def on_screen_resume(self) -> None:
         if self.seen_generation != self.app.generation:
             self.reload()
+
+    def on_screen_suspend(self) -> None:
+        for table in self.query(Table):
+            table.forget_drawings()
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if message.generation != self.seen_generation:

@@ -48,6 +48,15 @@ class Table(DataTable):
             cache.maxsize = LINES
         self._cell_render_cache.maxsize = CELLS // 2
 
+    def forget_drawings(self) -> None:
+        """Drop every rendered line and laid-out cell, keeping the rows (for a page put out of sight).
+
+        Each table keeps thousands of small objects that a full garbage collection walks,
+        whether it is shown or not; redrawing the visible rows on return takes a few ms.
+        """
+        self._clear_caches()
+        self._laid_out.clear()
+
     # -- laying cells out ------------------------------------------------------------------
 
     def layout_job(self) -> Callable[[Sequence[Row]], Layout]:
