@@ -129,12 +129,12 @@ def read_cycle(stdout: str, command: str) -> list[Row]:
         Row(f"cycle: Manager's own overhead per cycle, {full['lane']} stored vs an empty store, median "
             "(lower is better)", f"{full['overhead_ms_median']:.0f} ms", f"{empty['overhead_ms_median']:.0f} ms",
             _ratio(full["overhead_ms_median"], empty["overhead_ms_median"]), command),
-        Row(f"cycle: same, p95 ({full['cycles']} cycles; the first pays one-time lookups)",
+        Row(f"cycle: same, p95 over {full['cycles']} cycles (lower is better)",
             f"{full['overhead_ms_p95']:.0f} ms", f"{empty['overhead_ms_p95']:.0f} ms",
             _ratio(full["overhead_ms_p95"], empty["overhead_ms_p95"]), command),
         Row("cycle: overhead's share of a cycle (rest: emulation, judging, golden set), median",
             f"{full['share_median']:.0%}", f"{empty['share_median']:.0%}", "-", command),
-        Row(f"cycle: engine start (recovery scan) with {full['lane']} vs empty", f"{full['recover_s']:.2f} s",
+        Row(f"cycle: engine start (file check, recovery) with {full['lane']} vs empty", f"{full['recover_s']:.2f} s",
             f"{empty['recover_s']:.2f} s", "-", command),
     ]
     if not data["same_path"]:

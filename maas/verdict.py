@@ -199,8 +199,8 @@ def paired_verdict(baseline: Batch, variant: Batch, rule: VerdictRule, lower_is_
         outcome = "inconclusive"
         reason = "no metric changed significantly" if not worse_names else (
             f"nothing improved significantly; worse within tolerance: {', '.join(worse_names)}")
-    return Verdict(outcome=outcome, deltas=deltas, reason=f"{reason} ({len(order)} paired dialogues, "
-                   f"{_percent(rule.confidence)} bootstrap intervals)")
+    return Verdict(outcome=outcome, deltas=deltas, confidence=rule.confidence,
+                   reason=f"{reason} ({len(order)} paired dialogues, {_percent(rule.confidence)} bootstrap intervals)")
 
 
 def _interim_verdict(baseline: Batch, variant: Batch, order: list[str], rule: VerdictRule,
@@ -252,7 +252,7 @@ def _interim_verdict(baseline: Batch, variant: Batch, order: list[str], rule: Ve
         reason = "not decisive yet: " + (
             f"a loss beyond tolerance not ruled out for {', '.join(unsettled)}" if better_names
             else "no decisive metric significantly better")
-    return Verdict(outcome=outcome, deltas=deltas, reason=(
+    return Verdict(outcome=outcome, deltas=deltas, confidence=look.confidence, reason=(
         f"interim look, {reason} ({len(order)} of {baseline.dialogues} paired dialogues, "
         f"{_percent(look.confidence)} bootstrap intervals)"))
 

@@ -116,6 +116,7 @@ class Verdict(PortModel):
     outcome: Literal["winner", "loser", "inconclusive"]
     deltas: list[MetricDelta]
     reason: str = ""
+    confidence: float | None = None  # of the deltas' intervals (an interim look's is stricter)
 
 
 class ExperimentDesign(PortModel):

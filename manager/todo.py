@@ -100,7 +100,10 @@ def render_meta_prompt(store: Any, rulebook: Any, campaign: Campaign | None = No
         "2. Collect metrics through the Sensor and the Teacher",
         "3. Compute the gap of each metric: gap = target - current",
         "4. If a gap exceeds its threshold: the Teacher picks the impact factor and forms a hypothesis;",
-        "   run a paired A/B experiment; validate on the golden set",
+        "   run a paired A/B experiment"
+        + (f" with interim looks after {', '.join(map(str, m.ab_looks))} dialogues (stricter confidence;"
+           " a decisive look ends it early)" if m.ab_looks else "")
+        + "; validate on the golden set",
         "5. Apply the change through the Tuner (or wait for a human where policy says so)",
         "6. Repeat the cycle",
         "",

@@ -81,6 +81,7 @@ def test_a_clear_winner_is_decided_on_the_first_look(emu):
     assert v.outcome == "winner"
     assert v.reason.startswith("interim look, significantly better: retrieval_precision")
     assert "(10 of 30 paired dialogues, 99.8% bootstrap intervals)" in v.reason
+    assert v.confidence == RULE.interim.confidence != RULE.confidence  # what the TUI's header shows
     for d in v.deltas:  # the look's own evidence: every loss within tolerance is ruled out
         worst = d.ci_high if d.metric in judge.LOWER_IS_BETTER else -d.ci_low
         assert worst <= RULE.metrics[d.metric].tolerance

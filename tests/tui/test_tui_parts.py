@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tui_seed import GAPS, NOW
+from tui_seed import GAPS, NOW, VERDICT
 
 from manager.workspace import store_dir
 from store import Store
@@ -101,3 +101,20 @@ def test_browser_access_listens_on_localhost_only(tmp_path: Path) -> None:
     assert HOST == "localhost"
     cmd = command(tmp_path / "my ws", read_only=True)
     assert cmd.endswith("--read-only") and "'" + str(tmp_path / "my ws") + "'" in cmd
+
+
+def test_the_verdict_table_names_the_level_its_intervals_were_taken_at() -> None:
+    """An interim look's intervals are stricter than the final verdict's: the header says which."""
+    from rich.console import Console
+
+    from tui.widgets.evidence import verdict
+
+    def header(**extra: object) -> str:
+        exp = Experiment(campaign_id="cmp-000001", title="t", verdict={**VERDICT, **extra})
+        console = Console(width=120, record=True)
+        console.print(verdict(exp))
+        return console.export_text()
+
+    assert "95% CI" in header()
+    assert "99.8% CI" in header(confidence=0.998) and "95% CI" not in header(confidence=0.998)
+    assert "interval" in header(confidence=None) and "% CI" not in header(confidence=None)  # older verdicts

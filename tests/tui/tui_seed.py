@@ -69,6 +69,7 @@ POLICY_NEEDS_APPROVAL = {
 VERDICT = {
     "outcome": "winner",
     "reason": "recall +6.0 pp with its 95% interval above zero; no metric worse",
+    "confidence": 0.95,
     "deltas": [
         {"metric": "retrieval_recall", "baseline": 0.55, "variant": 0.61, "delta": 0.06, "ci_low": 0.021,
          "ci_high": 0.099, "better": True},
