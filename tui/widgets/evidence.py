@@ -69,7 +69,8 @@ def verdict(exp: Experiment) -> RenderableType:
     table.add_column("baseline", justify="right", no_wrap=True)
     table.add_column("variant", justify="right", no_wrap=True)
     table.add_column("Δ", justify="right", no_wrap=True)
-    table.add_column("95% CI", no_wrap=True)
+    level = _num(data.get("confidence"))
+    table.add_column(f"{level * 100:.3g}% CI" if level is not None and 0 < level < 1 else "interval", no_wrap=True)
     for d in data.get("deltas") or []:
         if not isinstance(d, Mapping):
             continue
