@@ -111,7 +111,7 @@ def is_workspace(workspace: Path) -> bool:
     return (workspace / CONFIG_NAME).exists()
 
 
-def open_store(workspace: Path) -> "Store":
+def open_store(workspace: Path, *, read_only: bool = False) -> "Store":
     """The workspace's store; a set-up workspace whose store is gone is an error, not a fresh start.
 
     ``workspace.yaml`` is written last when a workspace is created, so a workspace that has it
@@ -127,4 +127,4 @@ def open_store(workspace: Path) -> "Store":
             f"({'the folder is empty' if path.is_dir() and not any(path.iterdir()) else 'no store there'}). "
             "Nothing was created in its place: restore the folder from a backup, or remove "
             f"{workspace / CONFIG_NAME} to set the workspace up afresh")
-    return Store.open(path)
+    return Store.open(path, read_only=read_only)

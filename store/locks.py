@@ -120,7 +120,22 @@ class EngineLock:
             probe.acquire(blocking=False)
         except Timeout:
             return True
+        except OSError:  # a read-only mount or folder: ask without opening for writing
+            return self._held_elsewhere()
         probe.release()
+        return False
+
+    def _held_elsewhere(self) -> bool:
+        try:
+            fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # flock needs no write access
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the probe's lock
         return False
 
     def holder(self) -> str:

@@ -62,8 +62,9 @@ READ_RETRIES = 8
 class Store:
     """Open with ``Store.open(path)``; see the module docstring for the layout."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._data = path / DATA_DIR
         self._manifest_path = path / MANIFEST_NAME
         self._mutex = threading.RLock()
@@ -81,9 +82,16 @@ class Store:
     # ---- opening -------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str) -> "Store":
-        """Open the store at ``path``, creating it if missing and clearing what a crash left."""
+    def open(cls, path: Path | str, *, read_only: bool = False) -> "Store":
+        """Open the store at ``path``, creating it if missing and clearing what a crash left.
+
+        ``read_only``: create, lock and clear nothing (a read-only mount, a reviewer who only
+        looks); the store must exist, and every write raises StoreError before touching disk.
+        Readers skip what a crash left; the next writer clears it.
+        """
         path = Path(path)
+        if read_only:
+            return cls._open_read_only(path)
         try:
             ensure_dir(path)
             ensure_dir(path / DATA_DIR)
@@ -94,6 +102,23 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         return store
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> "Store":
+        if not (path / MANIFEST_NAME).is_file():
+            raise StoreError(f"no store at {path}: {MANIFEST_NAME} is missing (opened read-only: nothing was created)")
+        store = cls(path, read_only=True)
+        try:
+            store._refresh()
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"cannot read the store at {path}: {exc}") from exc
+        return store
+
+    def _check_writable(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"{what} refused: the store at {self.path} is open read-only")
 
     def _recover(self) -> None:
         if not self._writer.try_acquire():
@@ -270,6 +295,7 @@ class Store:
         """
         with self._mutex:
             self._check_open()
+            self._check_writable("writing")
             if self._staged is not None:
                 point = self._staged.savepoint()
                 try:
@@ -551,6 +577,7 @@ class Store:
     def engine_lock(self) -> AbstractContextManager[None]:
         """Hold the workspace's engine lock; EngineBusy at once if another engine holds it."""
         self._check_open()
+        self._check_writable("starting an engine")
         return self._engine.hold()
 
     def engine_running(self) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from manager.workspace import rules_dir, store_dir
+from manager.workspace import open_store, rules_dir
 from store import Store
 from store.models import TargetSpec
 
@@ -60,7 +60,8 @@ class Session:
     def store(self) -> Store:
         with self._store_lock:
             if self._store is None:
-                self._store = Store.open(store_dir(self.workspace))
+                # a read-only session never hosts the engine: no writer lock, no sweep, no record written
+                self._store = open_store(self.workspace, read_only=self.read_only)
             return self._store
 
     def _stamp(self) -> tuple:

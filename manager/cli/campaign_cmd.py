@@ -21,7 +21,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     """Every campaign with its state and cycles."""
     from store.models import Campaign
 
-    rows = open_store(ctx).all(Campaign)
+    rows = open_store(ctx, read_only=True).all(Campaign)
     if as_json:
         click.echo(json.dumps([c.model_dump(mode="json") for c in rows], indent=2))
         return

@@ -9,7 +9,8 @@ import click
 from manager.workspace import is_workspace
 
 
-def open_store(ctx: click.Context):
+def open_store(ctx: click.Context, *, read_only: bool = False):
+    """The workspace's store; ``read_only`` for commands that only read (they work on a read-only mount)."""
     from manager.workspace import WorkspaceError, open_store
     from store import StoreError
 
@@ -17,7 +18,7 @@ def open_store(ctx: click.Context):
     if not is_workspace(workspace):
         raise click.ClickException(f"{workspace} is not a maas-manager workspace (run `maas-manager run` to create the demo)")
     try:
-        return open_store(workspace)
+        return open_store(workspace, read_only=read_only)
     except (StoreError, WorkspaceError) as exc:
         raise click.ClickException(str(exc)) from exc
 

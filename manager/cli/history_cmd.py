@@ -54,7 +54,7 @@ def _open(ctx: click.Context) -> Store:
     if not (path / MANIFEST_NAME).is_file():
         raise StoreUnavailable(f"no store in workspace {workspace} (no {path / MANIFEST_NAME})")
     try:
-        return Store.open(path)
+        return Store.open(path, read_only=True)  # reading only: works on a read-only mount
     except StoreError as exc:
         raise StoreUnavailable(f"cannot open the store: {exc}") from None
 

@@ -35,7 +35,7 @@ def report(ctx: click.Context, campaign_id: str | None, since: str | None, until
     from rules import RuleFilesInvalid, load_rulebook
     from store import NotFound
 
-    store = open_store(ctx)
+    store = open_store(ctx, read_only=True)
     workspace = ctx.obj["workspace"]
     try:
         rulebook = load_rulebook(rules_dir(workspace) if rules_dir(workspace).exists() else None)
