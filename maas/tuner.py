@@ -41,8 +41,10 @@ class EmbeddedTuner:
         self.model = model
         self.dir = Path(workspace) / "maas"
         self.path = self.dir / "params.json"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(str(self.dir / "params.json.lock"))
+        if not self.dir.is_dir():  # private like the rest of the workspace, whatever the umask
+            self.dir.mkdir(mode=0o700, parents=True)
+            os.chmod(self.dir, 0o700)
+        self._lock = FileLock(str(self.dir / "params.json.lock"), mode=0o600)
         with self._lock:
             if not self.path.exists():
                 first = {"id": "v0001", "params": model.defaults(), "parent": None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from manager.workspace import is_workspace, rules_dir, store_dir, write_config
+from store.files import ensure_dir, replace_atomic
 
 DEMO_GOAL = "Reach the seed's target metrics (hallucination, precision, recall, context utilization, latency, errors)"
 
@@ -21,8 +23,9 @@ def ask_a_human_for(autonomy_file: Path, factor: str) -> None:
     data = yaml.load(autonomy_file.read_text(encoding="utf-8"))
     data["autonomy"]["parameters"][factor]["level"] = "approval"
     data["autonomy"]["parameters"][factor].yaml_add_eol_comment("demo: a reviewer approves these", "level")
-    with autonomy_file.open("w", encoding="utf-8") as out:
-        yaml.dump(data, out)
+    text = io.StringIO()
+    yaml.dump(data, text)
+    replace_atomic(autonomy_file, text.getvalue().encode("utf-8"), keep_mode=True)  # never half a rule file
 
 
 def ensure_workspace(workspace: Path, *, demo_campaign: bool = True) -> bool:
@@ -34,7 +37,7 @@ def ensure_workspace(workspace: Path, *, demo_campaign: bool = True) -> bool:
     from store import Store
 
     # workspace.yaml last: a workspace that has it has its store (see manager.workspace.open_store)
-    workspace.mkdir(parents=True, exist_ok=True)
+    ensure_dir(workspace)  # 0o700: rules, history and approvals are the owner's
     install_defaults(rules_dir(workspace))
     Store.open(store_dir(workspace)).close()
     if demo_campaign:

@@ -102,8 +102,10 @@ engine:
 
 
 def write_config(workspace: Path, factory: str = "maas.embedded:build", seed: int = 7) -> Path:
+    from store.files import replace_atomic
+
     path = workspace / CONFIG_NAME
-    path.write_text(CONFIG_TEMPLATE.format(factory=factory, seed=seed), encoding="utf-8")
+    replace_atomic(path, CONFIG_TEMPLATE.format(factory=factory, seed=seed).encode("utf-8"))  # 0o600, whole or not at all
     return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -362,13 +363,17 @@ def install_defaults(dest: Path) -> None:
     """Copy the packaged rule files (and their tests) into ``dest``; existing files are kept."""
     dest = Path(dest)
     for src_dir, out_dir in ((DEFAULTS_DIR, dest), (DEFAULTS_DIR / "tests", dest / "tests")):
-        out_dir.mkdir(parents=True, exist_ok=True)
+        if not out_dir.is_dir():
+            out_dir.mkdir(mode=0o700, parents=True)  # the policy is the owner's; mode, not umask, decides
+            os.chmod(out_dir, 0o700)
         for src in rule_files(src_dir):
-            try:
-                with open(out_dir / src.name, "xb") as out:  # "x": an existing file is never replaced
-                    out.write(src.read_bytes())
+            try:  # O_EXCL: an existing file is never replaced
+                fd = os.open(out_dir / src.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             except FileExistsError:
                 continue
+            with os.fdopen(fd, "wb") as out:
+                os.fchmod(fd, 0o600)
+                out.write(src.read_bytes())
 
 
 def rulebook_json_schema() -> dict[str, Any]:

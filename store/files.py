@@ -59,14 +59,21 @@ def write_durable(path: Path, data: bytes) -> None:
 
 
 def replace_atomic(
-    path: Path, data: bytes, before_replace: Callable[[], None] | None = None
+    path: Path, data: bytes, before_replace: Callable[[], None] | None = None, *, keep_mode: bool = False
 ) -> None:
     """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync the folder.
 
-    A crash at any point leaves either the old or the new content, never a mix.
+    A crash at any point leaves either the old or the new content, never a mix. The new
+    file is 0o600, or with ``keep_mode`` the mode the old one had (a file its owner
+    shares on purpose, such as a rule file, stays shared; a new one is private).
     """
     tmp = path.with_name(f"{path.name}.{os.getpid()}{TMP_SUFFIX}")
     write_durable(tmp, data)
+    if keep_mode:
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        except FileNotFoundError:
+            pass
     if before_replace is not None:
         before_replace()
     os.replace(tmp, path)

@@ -7,10 +7,15 @@
 - A read-only sender is refused before anything is written; a command record that says
   it comes from a read-only session is refused by the engine; ``--read-only`` holds for
   every CLI command, not only the TUI.
+- Files keep restrictive modes whatever the umask: a new workspace is 0o700 folders and
+  0o600 files throughout (rules, config, store); a learning cycle and a rewrite of a rule
+  file keep them; a rule file its owner opened to a group on purpose stays so.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -127,3 +132,36 @@ def test_read_only_is_enforced_by_the_engine_not_only_the_screen(awaiting: Path,
     assert store.get(Experiment, exp.id).state == "awaiting_approval"
     assert store.get(Campaign, exp.campaign_id).state == "active"
     assert store.all(Approval) == [] and store.log_count() == entries
+
+
+def modes(folder: Path) -> dict[str, int]:
+    found = {".": stat.S_IMODE(folder.stat().st_mode)}
+    for path in folder.rglob("*"):
+        found[str(path.relative_to(folder))] = stat.S_IMODE(path.lstat().st_mode)
+    return found
+
+
+def test_files_stay_private_whatever_the_umask(tmp_path: Path) -> None:
+    from manager.demo import DEMO_APPROVAL_FACTOR, ask_a_human_for, ensure_workspace
+    from manager.workspace import rules_dir
+
+    old = os.umask(0o022)  # a permissive umask: the modes must come from the code, not from it
+    try:
+        ws = tmp_path / "ws"
+        assert ensure_workspace(ws)
+        wide = {name: oct(mode) for name, mode in modes(ws).items()
+                if mode != (0o700 if (ws / name).is_dir() else 0o600)}
+        assert not wide, wide
+        assert CliRunner().invoke(main, ["-w", str(ws), "run", "--until-idle", "--cycles", "1", "-q"]).exit_code == 0
+        autonomy = rules_dir(ws) / "autonomy.yaml"
+        ask_a_human_for(autonomy, DEMO_APPROVAL_FACTOR)  # an atomic rewrite of a rule file
+        wide = {name: oct(mode) for name, mode in modes(ws).items()
+                if mode != (0o700 if (ws / name).is_dir() else 0o600)}
+        assert not wide, wide
+        assert not [p.name for p in rules_dir(ws).iterdir() if p.name.endswith(".tmp")]
+        # a policy owner shares the rule file with a group: a rewrite keeps that choice
+        os.chmod(autonomy, 0o640)
+        ask_a_human_for(autonomy, DEMO_APPROVAL_FACTOR)
+        assert stat.S_IMODE(autonomy.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
