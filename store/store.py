@@ -90,30 +90,21 @@ class Store:
         Readers skip what a crash left; the next writer clears it.
         """
         path = Path(path)
-        if read_only:
-            return cls._open_read_only(path)
+        if read_only and not (path / MANIFEST_NAME).is_file():
+            raise StoreError(f"no store at {path}: {MANIFEST_NAME} is missing (opened read-only: nothing was created)")
         try:
-            ensure_dir(path)
-            ensure_dir(path / DATA_DIR)
-            store = cls(path)
-            store._recover()
+            if read_only:
+                store = cls(path, read_only=True)
+                store._refresh()
+            else:
+                ensure_dir(path)
+                ensure_dir(path / DATA_DIR)
+                store = cls(path)
+                store._recover()
         except StoreError:
             raise
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
-        return store
-
-    @classmethod
-    def _open_read_only(cls, path: Path) -> "Store":
-        if not (path / MANIFEST_NAME).is_file():
-            raise StoreError(f"no store at {path}: {MANIFEST_NAME} is missing (opened read-only: nothing was created)")
-        store = cls(path, read_only=True)
-        try:
-            store._refresh()
-        except StoreError:
-            raise
-        except OSError as exc:
-            raise StoreError(f"cannot read the store at {path}: {exc}") from exc
         return store
 
     def _check_writable(self, what: str) -> None:
