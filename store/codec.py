@@ -8,9 +8,8 @@ one of 16 buckets chosen by its hash.
 
 from __future__ import annotations
 
-import json
-
 import hashlib
+import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
