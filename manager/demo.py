@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from manager.workspace import is_workspace, rules_dir, store_dir, write_config
-from store.files import ensure_dir, replace_atomic
+from store.files import make_private_dir, replace_atomic
 
 DEMO_GOAL = "Reach the seed's target metrics (hallucination, precision, recall, context utilization, latency, errors)"
 
@@ -37,7 +37,7 @@ def ensure_workspace(workspace: Path, *, demo_campaign: bool = True) -> bool:
     from store import Store
 
     # workspace.yaml last: a workspace that has it has its store (see manager.workspace.open_store)
-    ensure_dir(workspace)  # 0o700: rules, history and approvals are the owner's
+    make_private_dir(workspace)  # 0o700 when created here: rules, history and approvals are the owner's
     install_defaults(rules_dir(workspace))
     Store.open(store_dir(workspace)).close()
     if demo_campaign:

@@ -105,7 +105,8 @@ def write_config(workspace: Path, factory: str = "maas.embedded:build", seed: in
     from store.files import replace_atomic
 
     path = workspace / CONFIG_NAME
-    replace_atomic(path, CONFIG_TEMPLATE.format(factory=factory, seed=seed).encode("utf-8"))  # 0o600, whole or not at all
+    # whole or not at all; a new file 0o600, a rewritten one keeps the mode its owner chose
+    replace_atomic(path, CONFIG_TEMPLATE.format(factory=factory, seed=seed).encode("utf-8"), keep_mode=True)
     return path
 
 

@@ -8,6 +8,7 @@ as ``file:line:col: message``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -360,20 +361,50 @@ def load_rulebook(path: Path | None = None) -> RuleBook:
 
 
 def install_defaults(dest: Path) -> None:
-    """Copy the packaged rule files (and their tests) into ``dest``; existing files are kept."""
+    """Copy the packaged rule files (and their tests) into ``dest``; existing files are kept.
+
+    Folders made here are 0o700 and files 0o600 whatever the umask (the policy is its
+    owner's); a folder already there keeps its mode. Each file appears whole or not at
+    all, so a creation cut short and run again never keeps half a rule file.
+    """
     dest = Path(dest)
     for src_dir, out_dir in ((DEFAULTS_DIR, dest), (DEFAULTS_DIR / "tests", dest / "tests")):
-        if not out_dir.is_dir():
-            out_dir.mkdir(mode=0o700, parents=True)  # the policy is the owner's; mode, not umask, decides
-            os.chmod(out_dir, 0o700)
+        try:
+            out_dir.mkdir(mode=0o700, parents=True)
+            os.chmod(out_dir, 0o700)  # mkdir's mode is filtered by the umask
+        except FileExistsError:
+            pass
         for src in rule_files(src_dir):
-            try:  # O_EXCL: an existing file is never replaced
-                fd = os.open(out_dir / src.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            except FileExistsError:
-                continue
-            with os.fdopen(fd, "wb") as out:
-                os.fchmod(fd, 0o600)
-                out.write(src.read_bytes())
+            _create_whole(out_dir / src.name, src.read_bytes())
+
+
+def _create_whole(path: Path, data: bytes) -> None:
+    """Write a new 0o600 file durably; an existing ``path`` is never replaced (a link, not a rename)."""
+    if path.exists():
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # a dot file: never read as a rule file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(fd, 0o600)
+            out.write(data)
+            out.flush()
+            os.fsync(fd)
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # made meanwhile by another process: theirs stays
+    except OSError:  # a file system without hard links: an exclusive create, still never a replace
+        with contextlib.suppress(FileExistsError), os.fdopen(
+                os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), "wb") as out:
+            os.fchmod(out.fileno(), 0o600)
+            out.write(data)
+    finally:
+        tmp.unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def rulebook_json_schema() -> dict[str, Any]:

@@ -6,6 +6,8 @@ whatever the umask, because change logs and approvals name people and decisions.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -18,9 +20,26 @@ TMP_SUFFIX = ".tmp"
 
 
 def ensure_dir(path: Path) -> None:
+    """The folder, 0o700 even if it was there with another mode (the store's own folders)."""
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     if path.stat().st_mode & 0o777 != DIR_MODE:
         os.chmod(path, DIR_MODE)
+
+
+def make_private_dir(path: Path) -> bool:
+    """Create ``path`` 0o700 whatever the umask; True if created now.
+
+    A folder that is already there keeps the mode its owner gave it (a workspace
+    someone made for a team, say): only what the tool creates is made private.
+    """
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True)
+    except FileExistsError:
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path)) from None
+        return False
+    os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+    return True
 
 
 def named(exc: OSError, path: Path) -> OSError:
@@ -68,15 +87,22 @@ def replace_atomic(
     shares on purpose, such as a rule file, stays shared; a new one is private).
     """
     tmp = path.with_name(f"{path.name}.{os.getpid()}{TMP_SUFFIX}")
-    write_durable(tmp, data)
-    if keep_mode:
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except FileNotFoundError:
-            pass
-    if before_replace is not None:
-        before_replace()
-    os.replace(tmp, path)
+    try:
+        write_durable(tmp, data)
+        if keep_mode:
+            try:
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+            except FileNotFoundError:
+                pass
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    except Exception:
+        # A failed rewrite leaves the old file and no temp (a rules folder has no sweeper).
+        # A process that dies here leaves the temp: the store's next writer sweeps it.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 

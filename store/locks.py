@@ -22,7 +22,8 @@ ENGINE_GRACE = 0.5
 
 
 class WriterLock:
-    """An exclusive flock on ``writer.lock`` around every transaction.
+    """An exclusive flock on ``writer.lock`` around every transaction; a reader that keeps
+    losing the race to a fast writer holds it shared for one read.
 
     Not filelock's: it polls (every 50 ms by default), so a process that
     commits in a loop re-takes the lock between polls and starves the others.
@@ -51,14 +52,34 @@ class WriterLock:
     def acquire(self) -> None:
         if self.try_acquire():
             return
-        fd = self._open()
+        self._fd = self._wait(self._open(), fcntl.LOCK_EX)
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """Hold the lock shared: no commit runs meanwhile. Needs no write access and creates
+        nothing (no lock file yet: no writer has ever committed, nothing to hold off)."""
+        try:
+            fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            yield
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot lock {self._path}: {exc.strerror}") from exc
+        fd = self._wait(fd, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            os.close(fd)  # closing drops the lock
+
+    def _wait(self, fd: int, operation: int) -> int:
+        """``fd`` once flock(``operation``) is granted; StoreError (fd closed) after the timeout."""
         granted = threading.Event()
         guard = threading.Lock()
         state: dict[str, object] = {"abandoned": False, "error": None}
 
         def wait() -> None:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                fcntl.flock(fd, operation)
             except OSError as exc:
                 state["error"] = exc
             with guard:
@@ -78,7 +99,7 @@ class WriterLock:
         if state["error"] is not None:
             os.close(fd)
             raise StoreError(f"cannot lock {self._path}: {state['error']}")
-        self._fd = fd
+        return fd
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
@@ -113,25 +134,22 @@ class EngineLock:
             lock.release()
 
     def running(self) -> bool:
+        """Whether an engine holds the lock. Creates nothing and needs no write access.
+
+        The probe is a shared flock on a read-only descriptor: probes never block one
+        another (two exclusive probes at once would each take the other for an engine),
+        and an engine that starts during one waits it out (ENGINE_GRACE).
+        """
         if self._held:
             return True
-        probe = FileLock(self._path, mode=FILE_MODE, thread_local=False)
-        try:
-            probe.acquire(blocking=False)
-        except Timeout:
-            return True
-        except OSError:  # a read-only mount or folder: ask without opening for writing
-            return self._held_elsewhere()
-        probe.release()
-        return False
-
-    def _held_elsewhere(self) -> bool:
         try:
             fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        except FileNotFoundError:  # no engine ever ran here
             return False
+        except OSError as exc:
+            raise StoreError(f"cannot read the engine lock {self._path}: {exc.strerror}") from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # flock needs no write access
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
         finally:

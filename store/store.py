@@ -11,7 +11,9 @@ Layout of a store folder::
 A commit writes the partitions it changed under new names, fsyncs them, then
 replaces MANIFEST.json (temp file, fsync, rename, fsync the folder). Readers
 take no lock: they read the manifest, then the files it names, and retry if a
-writer removed a superseded file in between.
+writer removed a superseded file in between. A read that loses that race
+READ_RETRIES times (a writer committing faster than it reads) holds writer.lock
+shared for one last try, which needs no write access (a read-only mount).
 
 Each partition's row carries a filter of its lookup values (``store.filters``), so a
 find by state, campaign, version, ... reads only the partitions that may match. A
@@ -56,7 +58,11 @@ from store.query import count as count_matching
 from store.view import Staged, View
 
 R = TypeVar("R", bound=Record)
-READ_RETRIES = 8
+READ_RETRIES = 8  # lock-free tries of one read; then it holds writers off (writer.lock shared) for one more
+
+
+class _KeptMoving(StoreError):
+    """Commits kept replacing the files one read needed (a busy writer): the read tries again."""
 
 
 class Store:
@@ -95,7 +101,7 @@ class Store:
         try:
             if read_only:
                 store = cls(path, read_only=True)
-                store._refresh()
+                store._read(lambda view: None)  # the manifest, parsed (a busy writer: retried)
             else:
                 ensure_dir(path)
                 ensure_dir(path / DATA_DIR)
@@ -114,7 +120,7 @@ class Store:
     def _recover(self) -> None:
         if not self._writer.try_acquire():
             if self._manifest_path.exists():
-                self._refresh()  # a writer is busy; it or the next opener sweeps
+                self._read(lambda view: None)  # a writer is busy; it or the next opener sweeps
                 return
             self._writer.acquire()
         try:
@@ -165,7 +171,7 @@ class Store:
                 continue
             self._raw = raw
             return
-        raise StoreError(f"{self._manifest_path} changed {READ_RETRIES} times while being read; try again")
+        raise _KeptMoving(f"{self._manifest_path} changed {READ_RETRIES} times while being read; try again")
 
     def _read_index(self, kind: str, ref: IndexRef) -> dict[str, PartMeta]:
         cached = self._indexes.get(kind)
@@ -201,17 +207,31 @@ class Store:
             if self._staged is not None:
                 return fn(self._view(self._staged))
             for _ in range(READ_RETRIES):
+                try:
+                    self._refresh()
+                    return fn(self._view())
+                except FileNotFoundError as exc:  # a commit removed a file this read still wanted?
+                    if not self._moved_on():
+                        raise self._missing(exc) from None
+                except _KeptMoving:
+                    pass
+            # A writer commits faster than this read runs: hold commits off for one read.
+            with self._writer.shared():
                 self._refresh()
                 try:
                     return fn(self._view())
                 except FileNotFoundError as exc:
-                    before = self._raw
-                    self._refresh()
-                    if self._raw == before:
-                        raise StoreCorrupt(
-                            f"{exc.filename}: partition file is missing although {self._manifest_path} names it"
-                        ) from None
-            raise StoreError(f"{self.path} changed {READ_RETRIES} times during one read; try again")
+                    raise self._missing(exc) from None
+
+    def _moved_on(self) -> bool:
+        """Whether a commit replaced the manifest since this store last loaded it."""
+        try:
+            return self._manifest_path.read_bytes() != self._raw
+        except FileNotFoundError:
+            raise StoreCorrupt(f"{self._manifest_path} is missing") from None
+
+    def _missing(self, exc: FileNotFoundError) -> StoreCorrupt:
+        return StoreCorrupt(f"{exc.filename}: partition file is missing although {self._manifest_path} names it")
 
     def _view(self, staged: Staged | None = None) -> View:
         manifest = staged.base if staged is not None else self._manifest
@@ -552,16 +572,17 @@ class Store:
         """Check the whole chain and the segment seals; ``anchors`` maps seq to a hash recorded elsewhere."""
         with self._mutex:
             self._check_open()
-            result = None
             for _ in range(READ_RETRIES):
+                try:
+                    self._refresh()
+                    result = verify_chain(self._manifest, self._data, Path.read_bytes, anchors)
+                    if result.ok or not self._moved_on():  # a failure seen while a writer moved on is re-checked
+                        return result
+                except _KeptMoving:
+                    pass
+            with self._writer.shared():  # a busy writer: hold commits off for one check
                 self._refresh()
-                before = self._raw
-                result = verify_chain(self._manifest, self._data, Path.read_bytes, anchors)
-                self._refresh()
-                if result.ok or self._raw == before:  # a failure seen while a writer moved on is re-checked
-                    return result
-            assert result is not None
-            return result
+                return verify_chain(self._manifest, self._data, Path.read_bytes, anchors)
 
     # ---- the engine lock -----------------------------------------------------
 

@@ -60,8 +60,10 @@ class Session:
     def store(self) -> Store:
         with self._store_lock:
             if self._store is None:
-                # a read-only session never hosts the engine: no writer lock, no sweep, no record written
-                self._store = open_store(self.workspace, read_only=self.read_only)
+                # Read-only in every session: the TUI only reads it. An engine run here opens its
+                # own store, and changes go as commands (manager.commands.submit), so a TUI
+                # takes no writer lock and works on a read-only mount.
+                self._store = open_store(self.workspace, read_only=True)
             return self._store
 
     def _stamp(self) -> tuple:

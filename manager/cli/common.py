@@ -10,11 +10,13 @@ from manager.workspace import is_workspace
 
 
 def open_store(ctx: click.Context, *, read_only: bool = False):
-    """The workspace's store; ``read_only`` for commands that only read (they work on a read-only mount)."""
+    """The workspace's store; read-only for commands that only read (they work on a read-only
+    mount) and for every command of a ``--read-only`` session (it locks and clears nothing)."""
     from manager.workspace import WorkspaceError, open_store
     from store import StoreError
 
     workspace = ctx.obj["workspace"]
+    read_only = read_only or bool(ctx.obj.get("read_only"))
     if not is_workspace(workspace):
         raise click.ClickException(f"{workspace} is not a maas-manager workspace (run `maas-manager run` to create the demo)")
     try:

@@ -19,8 +19,8 @@ def install(trace: Path) -> None:
 
     original = Store.__init__
 
-    def traced_init(self: Store, path: Path) -> None:
-        original(self, path)
+    def traced_init(self: Store, path: Path, **options: object) -> None:
+        original(self, path, **options)
 
         def hook(step: str) -> None:
             if step == "manifest-replaced":

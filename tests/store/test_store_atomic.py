@@ -171,3 +171,37 @@ def test_a_store_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "store").write_text("not a folder")
     with pytest.raises(StoreError, match="cannot open the store at .*store"):
         Store.open(tmp_path / "store")
+
+
+def test_replace_atomic_is_whole_or_nothing_and_keeps_a_chosen_mode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from store.files import replace_atomic
+
+    old = os.umask(0o022)
+    try:
+        shared, private = tmp_path / "shared.yaml", tmp_path / "new.yaml"
+        shared.write_bytes(b"old")
+        shared.chmod(0o640)  # its owner shares it with a group on purpose
+        replace_atomic(shared, b"new", keep_mode=True)
+        replace_atomic(private, b"fresh", keep_mode=True)  # nothing to keep: private
+    finally:
+        os.umask(old)
+    assert (shared.read_bytes(), stat.S_IMODE(shared.stat().st_mode)) == (b"new", 0o640)
+    assert (private.read_bytes(), stat.S_IMODE(private.stat().st_mode)) == (b"fresh", 0o600)
+
+    def refuse(src, dst, **kw):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="Read-only file system"):
+        replace_atomic(shared, b"lost", keep_mode=True)
+    monkeypatch.undo()
+    assert shared.read_bytes() == b"new" and sorted(os.listdir(tmp_path)) == ["new.yaml", "shared.yaml"]
+    def die() -> None:
+        raise Crash("before the rename")
+
+    with pytest.raises(Crash):  # a process that dies before the rename leaves its temp (a store sweeps it)
+        replace_atomic(shared, b"lost", before_replace=die)
+    assert shared.read_bytes() == b"new" and [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
