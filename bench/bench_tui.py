@@ -48,7 +48,7 @@ BATCH = 2_000
 TICK_S = 0.005
 FULL = (10_000, 100_000)  # experiments, log entries
 QUICK = (2_000, 20_000)
-READS = ("page-fetch", "lazy-table", "prompt-text")  # the app's workers that fill a screen
+READS = ("page-fetch", "lazy-table", "rendered-text")  # the app's workers that fill a screen
 
 
 def build(workspace: Path, experiments: int, log: int, campaigns: int = 50) -> None:

@@ -95,3 +95,39 @@ async def test_text_laid_out_in_a_thread_is_what_the_table_would_lay_out() -> No
         assert ("5", "kind", 12) not in table._laid_out and ("5", "what", 32) in table._laid_out
         await pilot.pause()
         assert compare(table) == []
+
+
+def rich_lay_out(console, cell, width: int, padding: int):
+    """What Rich itself lays out for a cell (the way every cell went before the one-line shortcut)."""
+    from rich.padding import Padding
+
+    options = console.options.update_dimensions(width, 1).update(no_wrap=True)
+    return console.render_lines(Padding(cell, (0, padding)), options)
+
+
+def test_one_line_cells_are_laid_out_as_rich_lays_them_out() -> None:
+    """The shortcut for one-style, one-line text gives Rich's segments exactly, whatever the
+    characters (wide, combining, ellipsis at a wide character's edge), width and style."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from rich.console import Console
+
+    from tui.widgets.tables import _lay_out
+
+    console = Console(width=120, color_system="truecolor", force_terminal=True, legacy_windows=False)
+    chars = st.sampled_from(list("ab xyz-…[]") + ["日", "本", "é", "e\u0301", "🙂", "\u200b", "\t", "\x1b"])
+    cells = st.builds(
+        lambda text, style, overflow, no_wrap, justify: Text(text, style=style, overflow=overflow, no_wrap=no_wrap,
+                                                             justify=justify),
+        st.lists(chars, max_size=14).map("".join),
+        st.sampled_from(["", "dim", "bold red", Style(color="green", italic=True)]),
+        st.sampled_from([None, "fold", "crop", "ellipsis"]),
+        st.sampled_from([None, True, False]),
+        st.sampled_from([None, "default", "left", "right"]))
+
+    @settings(max_examples=400, deadline=None)
+    @given(cells, st.integers(1, 16), st.integers(0, 2))
+    def check(cell: Text, width: int, padding: int) -> None:
+        assert _lay_out(console, console.options, cell, width, padding) == rich_lay_out(console, cell, width, padding)
+
+    check()

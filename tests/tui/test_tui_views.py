@@ -93,3 +93,35 @@ async def test_news_and_the_command_palette(workspace, make) -> None:
         assert app.screen.experiment_id == "exp-000003"
 
 
+
+
+@run_async
+async def test_meta_prompt_follows_the_chosen_campaign_and_the_width(make) -> None:
+    from textual.widgets import Select
+
+    from tui.screens.meta_prompt import MetaPromptScreen
+    from tui.widgets.rendered_text import RenderedText
+
+    app = make(screen="prompt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen: MetaPromptScreen = app.screen
+        text = screen_text(app)
+        assert "Meta-Prompt: Self-Learning Manager" in text and "Current targets" in text
+        assert "retrieval_recall: > 70.0%" in text  # the rule files' targets
+        pane = screen.query_one("#prompt", RenderedText)
+        assert len(pane.lines) > pane.size.height, "the whole text is drawn, not only what fits"
+        assert {strip.cell_length for strip in pane.lines} == {pane.scrollable_content_region.width}
+
+        screen.query_one("#campaign", Select).value = "cmp-000002"  # as a choice in the list does
+        await settle(pilot)
+        text = screen_text(app)
+        assert screen.campaign_id == "cmp-000002"
+        assert "[bold]now[/bold]" in text and "\\x1b[31mred" in text  # the user's goal, literally
+        assert "hallucination_rate [personal_facts]: < 3.0%" in text  # the campaign's own targets
+
+        await pilot.resize_terminal(90, 40)
+        await settle(pilot)
+        assert {strip.cell_length for strip in pane.lines} == {pane.scrollable_content_region.width} != {116}
+        await press(pilot, "end")
+        assert pane.scroll_offset.y == pane.max_scroll_y > 0

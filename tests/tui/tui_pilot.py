@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 # workers that read the store or fill a screen; commands and prompts are not waited for
-READS = {"page-fetch", "lazy-table", "poll", "news", "translate", "rule-tests", "engine-start", "prompt-text"}
+READS = {"page-fetch", "lazy-table", "poll", "news", "translate", "rule-tests", "engine-start", "rendered-text"}
 
 
 async def settle(pilot, rounds: int = 2) -> None:
