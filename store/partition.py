@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -64,9 +64,12 @@ class PartitionCache:
         self._encoded: OrderedDict[tuple[str, str], dict[str, tuple[dict[str, Any], str]]] = OrderedDict()
         self._encoded_parts = encoded_parts
         self._empty: OrderedDict[tuple[str, Any], None] = OrderedDict()  # (file, query) that match nothing
+        self.pause_point: Callable[[], None] | None = None  # see Store.set_pause_point
 
     def load(self, kind: str, key: str, meta: PartMeta) -> Docs:
         """The documents of a partition; FileNotFoundError if it vanished (the caller retries)."""
+        if self.pause_point is not None:
+            self.pause_point()
         name = part_file_name(kind, key, meta.version)
         hit = self._parts.get(name)
         if hit is not None:

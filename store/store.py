@@ -277,6 +277,15 @@ class Store:
 
         return self._read(lambda view: count_matching(view, kind, cond, probe))
 
+    def set_pause_point(self, pause: Callable[[], None] | None) -> None:
+        """Have ``pause`` called, in the reading thread, before each partition a read touches.
+
+        A TUI reads in threads while its event loop draws, and Python runs one thread at a
+        time: a read that parses hundreds of partitions took half of the loop's time. The
+        TUI's pause makes a reader wait while the loop is busy (``tui.loop_beat``).
+        """
+        self._cache.pause_point = pause
+
     def generation(self) -> int:
         """Goes up with every commit, in any process; cheap enough to poll."""
         return self._read(lambda view: view.manifest.generation)

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from tui import heap
+from tui.loop_beat import LoopBeat
 from tui.commands import ManagerCommands
 from tui.data.history import utc_now
 from tui.data.news import NewsState, first_news, next_news
@@ -99,6 +100,8 @@ class MaaSManagerApp(App[None]):
         self.now = now
         self.generation = -1
         self.engine = EngineLink(session.workspace, self.post_message)
+        self.beat = LoopBeat()
+        session.pause_point = self.beat.give_way  # store reads wait while the event loop is busy
         self._polling = False
         self._news: NewsState | None = None
         self._news_busy = False
@@ -109,8 +112,11 @@ class MaaSManagerApp(App[None]):
 
     def on_load(self) -> None:
         heap.settle()  # the modules imported so far live as long as the app
+        heap.hold_full_collections()  # poll_store runs them, between steps
+        self.beat.attach(asyncio.get_running_loop())
 
     def on_unmount(self) -> None:
+        self.beat.detach()
         heap.release()
 
     def refresh_css(self, animate: bool = True) -> None:
@@ -144,6 +150,7 @@ class MaaSManagerApp(App[None]):
     # -- following the store ----------------------------------------------------------
 
     def poll_store(self) -> None:
+        heap.collect_if_due()  # a step of its own, not in the middle of drawing a page
         if self._polling:
             return
         self._polling = True

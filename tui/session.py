@@ -51,6 +51,7 @@ class Session:
         self._store: Store | None = None
         self._rules_stamp: tuple | None = None
         self._rulebook: Any = None
+        self.pause_point: Any = None  # what the store calls between partitions (the app's LoopBeat)
 
     @property
     def rules_folder(self) -> Path:
@@ -64,6 +65,7 @@ class Session:
                 # own store, and changes go as commands (manager.commands.submit), so a TUI
                 # takes no writer lock and works on a read-only mount.
                 self._store = open_store(self.workspace, read_only=True)
+                self._store.set_pause_point(self.pause_point)
             return self._store
 
     def _stamp(self) -> tuple:

@@ -69,3 +69,24 @@ def test_records_read_back_from_disk_equal_those_written(tmp_path: Path) -> None
     with Store.open(tmp_path / "s") as again:
         assert again.all(Nested) == [changed, *kept[1:]]
         assert again.verify_log().ok
+
+
+def test_a_read_calls_the_pause_point_before_each_partition_it_touches(store: Store) -> None:
+    """The TUI's readers give way to its event loop between partitions (Store.set_pause_point)."""
+    with store.transaction():
+        for i in range(1200):  # several segments of the change log
+            store.append_log(ChangeLogEntry(kind="cycle", summary=f"entry {i}"))
+    segments = len(store._read(lambda view: view.keys("change_log")))
+    assert segments > 2
+    reader = Store.open(store.path, read_only=True)
+    try:
+        calls: list[int] = []
+        reader.set_pause_point(lambda: calls.append(1))
+        assert len(reader.log(kind="cycle")) == 1200
+        assert len(calls) >= segments  # at least once per segment read
+        calls.clear()
+        reader.set_pause_point(None)
+        reader.log(kind="cycle")
+        assert calls == []
+    finally:
+        reader.close()

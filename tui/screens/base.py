@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
@@ -36,6 +37,7 @@ class Page(Screen):
         self._shown: Any = None
         self._settled = False
         self._offered: tuple | None = None
+        self._styled_for: tuple | None = None  # _style_inputs() when the page was last hidden
         self._skip_css_refresh()
 
     def _skip_css_refresh(self) -> None:
@@ -70,13 +72,24 @@ class Page(Screen):
         self._skip_css_refresh()
         self.reload()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Runs before Screen's own handler, which restyles every widget of the page (30-40 ms
+        # on the event loop at each page switch) in case styles changed while it was hidden.
+        if self._styled_for is not None and self._styled_for == self._style_inputs():
+            event.refresh_styles = False  # as Textual itself does when an opaque modal closes
         if self.seen_generation != self.app.generation:
             self.reload()
 
     def on_screen_suspend(self) -> None:
+        self._styled_for = self._style_inputs()
         for table in self.query(Table):
             table.forget_drawings()
+
+    def _style_inputs(self) -> tuple:
+        """What the app-wide styling of a page depends on: stylesheet, theme and app classes
+        (a widget whose own classes change while hidden is restyled then, by Textual)."""
+        app = self.app
+        return app._css_update_count, app.theme, app.ansi_color, frozenset(app.classes)
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if message.generation != self.seen_generation:
