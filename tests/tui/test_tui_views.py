@@ -125,3 +125,33 @@ async def test_meta_prompt_follows_the_chosen_campaign_and_the_width(make) -> No
         assert {strip.cell_length for strip in pane.lines} == {pane.scrollable_content_region.width} != {116}
         await press(pilot, "end")
         assert pane.scroll_offset.y == pane.max_scroll_y > 0
+
+
+def styled_screen(app) -> str:
+    """What the screen shows now, with its colours (ANSI codes), as a terminal would get it."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system="truecolor",
+                      force_terminal=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=True)
+
+
+@run_async
+async def test_a_page_switched_to_and_back_looks_as_one_opened_fresh(make) -> None:
+    """Pages skip Textual's restyle when they come back (nothing styles depend on changed):
+    the picture must be the same as a page styled from scratch."""
+    pictures = []
+    for screen, keys in (("experiments", ()), ("campaigns", ("3", "4", "1", "3"))):
+        app = make(screen=screen)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            app.clear_notifications()
+            await press(pilot, *keys)
+            await settle(pilot)
+            pictures.append(styled_screen(app))
+    assert "\x1b[" in pictures[0]
+    assert pictures[0] == pictures[1]

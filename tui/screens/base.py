@@ -70,6 +70,7 @@ class Page(Screen):
 
     def on_mount(self) -> None:
         self._skip_css_refresh()
+        self._styled_for = self._style_inputs()  # its widgets were styled as they mounted
         self.reload()
 
     def on_screen_resume(self, event: ScreenResume) -> None:
