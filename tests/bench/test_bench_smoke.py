@@ -67,6 +67,19 @@ start-up to a filled main screen (s)             1.1
 longest event-loop stall (ms)                    1,597.2
 stall phase                                      history filtered
 """
+TUI_REPEATED_OUT = """$ python bench/bench_tui.py --repeat 3
+-- run 1 of 3
+start-up to a filled main screen (s)             1.1
+longest event-loop stall (ms)                    95.0
+-- run 2 of 3
+start-up to a filled main screen (s)             0.9
+longest event-loop stall (ms)                    120.4
+-- over 3 runs
+start-up, median of runs (s)                     0.95
+longest stall, median of runs (ms)               98.2
+longest stall, worst run (ms)                    120.4
+longest stall of each run (ms)                   95, 98, 120
+"""
 EMULATOR_OUT = '{\n  "dialogues": 150,\n  "dialogues_per_second": 159.3,\n  "cycle_seconds_median": 0.72\n}\n'
 TUNING_OUT = "method seed ...\ntotal 60 s\n" + json.dumps([
     {"method": "manager", "reached": True, "dialogues_to_target": 300},
@@ -80,6 +93,8 @@ def test_the_collector_reads_each_scripts_output(run_all):
     assert store[2].ours == "x1.09"
     tui = run_all.read_tui(TUI_OUT, "cmd")
     assert (tui[0].ours, tui[1].ours, tui[1].ratio) == ("1.10 s", "1597 ms", "x15.97")
+    tui = run_all.read_tui(TUI_REPEATED_OUT, "cmd")  # repeated runs: the summary, not one run's lines
+    assert [row.ours for row in tui] == ["0.95 s", "98 ms", "120 ms"]
     assert run_all.read_emulator(EMULATOR_OUT, "cmd")[0].ours == "159.3/s"
     vs_random, vs_tpe = run_all.read_tuning(TUNING_OUT, "cmd")
     assert (vs_random.ours, vs_random.baseline, vs_random.ratio) == ("300 (1/1 reached)", "600 (1/1 reached)", "x0.50")
