@@ -22,11 +22,11 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from tui import heap
-from tui.loop_beat import LoopBeat
 from tui.commands import ManagerCommands
 from tui.data.history import utc_now
 from tui.data.news import NewsState, first_news, next_news
 from tui.engine_link import EngineLink
+from tui.loop_beat import LoopBeat
 from tui.messages import EngineActivity, EngineModeChanged, StoreChanged
 from tui.modals.confirm import ConfirmModal
 from tui.screens.approvals import ApprovalsScreen
