@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from manager.cli.common import open_store
+from store.files import make_private_dir, replace_atomic
 
 
 def _when(value: str | None) -> datetime | None:
@@ -51,6 +52,11 @@ def report(ctx: click.Context, campaign_id: str | None, since: str | None, until
     if output is None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         output = reports_dir(workspace) / f"report-{campaign_id or 'all'}-{stamp}.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    # a report names campaigns and decisions: a new one is the owner's alone (0o600 in a 0o700
+    # folder made here), whole or not at all; a file rewritten keeps the mode its owner gave it
+    try:
+        make_private_dir(output.parent)
+        replace_atomic(output, text.encode("utf-8"), keep_mode=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report to {exc.filename or output}: {exc.strerror or exc}") from exc
     click.echo(str(output))

@@ -177,6 +177,10 @@ def test_files_stay_private_whatever_the_umask(tmp_path: Path, permissive_umask:
     assert autonomy.stat().st_ino != first, "a new file renamed over the old one, never a rewrite in place"
     assert not not_private(ws)
     assert not [p.name for p in rules_dir(ws).iterdir() if p.name.endswith(".tmp")]
+    written = CliRunner().invoke(main, ["-w", str(ws), "report"])
+    assert written.exit_code == 0, written.output
+    assert Path(written.output.strip()).parent == ws / "reports"
+    assert not not_private(ws)  # the reports folder and the report too
 
     # a policy owner shares a rule file and the config with a group: the tool's rewrites keep that choice
     os.chmod(autonomy, 0o640)

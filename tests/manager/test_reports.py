@@ -75,6 +75,11 @@ def test_report_and_history_cli(learned, tmp_path):
     result = runner.invoke(main, ["-w", ws, "report", "--campaign", "cmp-000001", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("# maas-manager report")
+    (tmp_path / "a-file").write_text("")
+    result = runner.invoke(main, ["-w", ws, "report", "-o", str(tmp_path / "a-file" / "r.md")])
+    assert result.exit_code == 1 and "cannot write the report to" in result.output
+    assert "Traceback" not in result.output
+    assert out.read_text().startswith("# maas-manager report")  # the earlier report untouched
     result = runner.invoke(main, ["-w", ws, "report", "--campaign", "cmp-404"])
     assert result.exit_code != 0 and "no campaign cmp-404" in result.output
     result = runner.invoke(main, ["-w", ws, "history", "verify"])
