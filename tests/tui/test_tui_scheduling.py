@@ -78,3 +78,29 @@ def test_full_collections_wait_for_collect_if_due() -> None:
     finally:
         heap.release()
     assert gc.get_threshold() == before
+
+
+def test_a_parcelled_worker_result_is_freed_once_taken_even_if_the_worker_is_not() -> None:
+    import weakref
+
+    class Rows:
+        pass
+
+    rows = Rows()
+    gone = weakref.ref(rows)
+
+    class Worker:  # as Textual's: kept alive by a reference cycle until a full collection
+        def __init__(self, result):
+            self.result, self.me = result, self
+
+    gc.disable()
+    try:
+        worker = Worker(heap.parcel(rows))
+        del rows
+        taken = heap.unwrap(worker.result)
+        del worker
+        assert gone() is taken
+        del taken
+        assert gone() is None  # freed with its reader, while the worker waits for the collector
+    finally:
+        gc.enable()

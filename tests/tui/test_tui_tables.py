@@ -131,3 +131,63 @@ def test_one_line_cells_are_laid_out_as_rich_lays_them_out() -> None:
         assert _lay_out(console, console.options, cell, width, padding) == rich_lay_out(console, cell, width, padding)
 
     check()
+
+
+def test_flat_lru_answers_as_textuals_lru_cache_does() -> None:
+    """Same answers as the cache DataTable was built with, for any sequence of calls."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from textual.cache import LRUCache
+
+    from tui.widgets.tables import FlatLRU
+
+    calls = st.lists(st.tuples(st.sampled_from(["set", "get", "getitem", "in", "discard", "clear"]),
+                               st.integers(0, 6), st.integers()), max_size=60)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(1, 4), calls)
+    def check(maxsize: int, sequence: list) -> None:
+        ours, theirs = FlatLRU(maxsize), LRUCache(maxsize)
+        for call, key, value in sequence:
+            if call == "set":
+                ours[key] = value
+                theirs[key] = value
+            elif call == "get":
+                assert ours.get(key, "none") == theirs.get(key, "none")
+            elif call == "getitem":
+                assert (ours[key] if key in ours else KeyError) == (theirs[key] if key in theirs else KeyError)
+            elif call == "in":
+                assert (key in ours) == (key in theirs)
+            elif call == "discard":
+                ours.discard(key)
+                theirs.discard(key)
+            else:
+                ours.clear()
+                theirs.clear()
+            assert len(ours) == len(theirs) and set(ours.keys()) == set(theirs.keys())
+
+    check()
+
+
+def test_what_flat_lru_drops_is_freed_without_the_garbage_collector() -> None:
+    import gc
+    import weakref
+
+    from tui.widgets.tables import FlatLRU
+
+    class Value:
+        pass
+
+    cache = FlatLRU(2)
+    gc.disable()
+    try:
+        values = [Value() for _ in range(3)]
+        refs = [weakref.ref(v) for v in values]
+        for i, value in enumerate(values):
+            cache[i] = value
+        del values, value
+        assert refs[0]() is None and refs[1]() is not None  # evicted: freed at once
+        cache.clear()
+        assert [r() for r in refs] == [None, None, None]  # cleared: freed at once, no collection ran
+    finally:
+        gc.enable()

@@ -102,7 +102,7 @@ class Page(Screen):
             return
         self._fetching = True
         generation, session = self.app.generation, self.session
-        self.run_worker(lambda: (generation, self.fetch(session)), thread=True, group="page-fetch",
+        self.run_worker(lambda: heap.parcel((generation, self.fetch(session))), thread=True, group="page-fetch",
                         exit_on_error=False)
 
     def refresh_offered(self) -> None:
@@ -127,7 +127,7 @@ class Page(Screen):
         self._fetching = False
         problem = self.query_one("#page-problem", Static)
         if event.state == WorkerState.SUCCESS:
-            generation, data = event.worker.result
+            generation, data = heap.unwrap(event.worker.result)
             self.seen_generation = generation
             problem.update("")
             problem.set_class(False, "-shown")

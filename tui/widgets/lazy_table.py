@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from tui import heap
 from tui.widgets.tables import Layout, Table, cursor_key, row_keys, sync_rows
 
 Row = tuple[str, Sequence[Any]]
@@ -92,10 +93,10 @@ class LazyTable(Table):
         loader, lay_out = self._loader, self.layout_job()
         assert loader is not None
 
-        def read() -> tuple[str, int, list[Row], Layout]:
+        def read() -> list[tuple[str, int, list[Row], Layout]]:
             rows = loader(offset, limit)
             # new rows are laid out here, not on the event loop; a fresh first page mostly repeats rows shown
-            return purpose, limit, rows, (lay_out(rows) if purpose != "head" else {})
+            return heap.parcel((purpose, limit, rows, (lay_out(rows) if purpose != "head" else {})))
 
         # exclusive: a read for an older loader is cancelled (its thread finishes, its rows are dropped)
         self._worker = self.run_worker(read, thread=True, group="lazy-table", exclusive=True, exit_on_error=False)
@@ -108,7 +109,7 @@ class LazyTable(Table):
         if event.worker is not self._worker:
             return  # superseded by a reset: a newer read is on its way
         if event.state == WorkerState.SUCCESS:
-            self._take(*event.worker.result)
+            self._take(*heap.unwrap(event.worker.result))
         elif event.state == WorkerState.ERROR:
             self.notify(f"Could not read rows: {event.worker.error}", severity="error", markup=False)
         # only now: adding rows moves the cursor, which must not ask for more mid-way

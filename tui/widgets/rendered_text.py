@@ -10,13 +10,15 @@ the screen shows (Textual's line API): one widget however long the text.
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
+from typing import Any
 
 from rich.console import Console, ConsoleRenderable
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
+
+from tui import heap
 
 Renderable = ConsoleRenderable
 
@@ -63,12 +65,11 @@ class RenderedText(ScrollView, can_focus=True):
     def _render(self, width: int) -> None:
         if width <= 0:
             return  # not laid out yet: the first resize renders it
-        job: Callable[[], tuple[int, list[Strip]]]
         renderable = self._renderable
         assert renderable is not None
 
-        def job() -> tuple[int, list[Strip]]:
-            return width, render_lines(renderable, width)
+        def job() -> list[tuple[int, list[Strip]]]:
+            return heap.parcel((width, render_lines(renderable, width)))
 
         # exclusive: a newer text or width cancels the older render (its lines are dropped)
         self._rendering = self.run_worker(job, thread=True, group="rendered-text", exclusive=True,
@@ -86,7 +87,7 @@ class RenderedText(ScrollView, can_focus=True):
             self.notify(f"Could not draw the text: {type(error).__name__}: {error}", severity="error",
                         markup=False)
             return
-        self._width, self._lines = event.worker.result
+        self._width, self._lines = heap.unwrap(event.worker.result)
         self.virtual_size = Size(self._width, len(self._lines))
         self.refresh()
 
