@@ -61,7 +61,7 @@ def hold_full_collections() -> None:
 
 def collect_if_due() -> bool:
     """Run a full collection if Python would have by now; True if it ran (call between steps)."""
-    if _held is None:
+    if _held is None or gc.get_count()[2] < _held[2]:  # Python's own gate, before counting objects
         return False
     if len(gc.get_objects(2)) - _base <= max(_base // 4, FLOOR):
         return False
