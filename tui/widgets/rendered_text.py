@@ -20,10 +20,8 @@ from textual.worker import Worker, WorkerState
 
 from tui import heap
 
-Renderable = ConsoleRenderable
 
-
-def render_lines(renderable: Renderable, width: int) -> list[Strip]:
+def render_lines(renderable: ConsoleRenderable, width: int) -> list[Strip]:
     """``renderable`` as lines of ``width`` cells (safe in a thread: a console of its own,
     not the app's, whose lock the event loop takes to draw every widget)."""
     console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor",
@@ -44,7 +42,7 @@ class RenderedText(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._renderable: Renderable | None = None
+        self._renderable: ConsoleRenderable | None = None
         self._lines: list[Strip] = []
         self._width = 0  # the width the lines were rendered at
         self._rendering: Worker | None = None
@@ -53,7 +51,7 @@ class RenderedText(ScrollView, can_focus=True):
     def lines(self) -> list[Strip]:
         return self._lines
 
-    def update(self, renderable: Renderable) -> None:
+    def update(self, renderable: ConsoleRenderable) -> None:
         self._renderable = renderable
         self._render(self.scrollable_content_region.width)
 
