@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
@@ -44,6 +45,11 @@ def every_cell(table: Table):
                         yield row, column, base, width + 2 * table.cell_padding, cursor, hover
 
 
+def drawn(lines) -> list:
+    """A cell's lines as the table draws them: neighbouring segments of one style are joined."""
+    return [list(Segment.simplify(line)) for line in lines]
+
+
 def compare(table: Table) -> list:
     """Cells where Table's rendering differs from DataTable's (each rendered afresh)."""
     table._pseudo_class_state = table.get_pseudo_class_state()
@@ -53,7 +59,7 @@ def compare(table: Table) -> list:
         ours = table._render_cell(*args)
         table._cell_render_cache.clear()
         theirs = DataTable._render_cell(table, *args)
-        if ours != theirs:
+        if drawn(ours) != drawn(theirs):
             differ.append((args, ours, theirs))
     return differ
 
@@ -75,6 +81,64 @@ async def test_cells_render_as_datatable_renders_them() -> None:
         table.update_cell("3", "what", Text("changed", style="blue"))  # a new value is laid out again
         await pilot.pause()
         assert compare(table) == []
+
+
+class Twins(App[None]):
+    """A Table and a DataTable side by side, given the same rows and the same changes."""
+
+    CSS = "DataTable { width: 1fr; height: 16; }"
+    AUTO_FOCUS = None  # a focused table draws its header otherwise
+
+    def compose(self):
+        for kind in (Table, DataTable):  # in this order
+            table = kind(cursor_type="row")
+            for key, width in COLUMNS:
+                table.add_column(key, key=key, width=width)
+            yield table
+
+
+def screenful(table: DataTable) -> list:
+    from textual.geometry import Region
+
+    return [[(text, style) for text, style, _ in Segment.simplify(strip)]
+            for strip in table.render_lines(Region(0, 0, *table.size))]
+
+
+@run_async
+async def test_table_draws_what_datatable_draws_through_changes() -> None:
+    """Drawn lines are kept across rows added, cells changed, rows sorted and removed, columns
+    added: whatever is kept, the screen is what DataTable draws after the same changes."""
+    app = Twins()
+    async with app.run_test(size=(160, 20)) as pilot:
+        ours, theirs = app.query(DataTable)
+        assert type(ours) is Table and type(theirs) is DataTable
+        both = (ours, theirs)
+        steps = [
+            lambda t: [t.add_row(*cells, key=key) for key, cells in rows(12)],
+            lambda t: [t.add_row(*cells, key=f"more {key}") for key, cells in rows(6)],  # under the fold
+            lambda t: t.update_cell("3", "kind", Text("changed", style="blue")),
+            lambda t: t.move_cursor(row=4),
+            lambda t: t.sort("seq", key=lambda cell: -int(cell.plain) if isinstance(cell, Text) else 0),
+            lambda t: t.remove_row("5"),
+            lambda t: t.add_column("extra", key="extra", width=5),
+            lambda t: t.update_cell("7", "extra", "new"),
+            lambda t: (t.clear(columns=True), [t.add_column(k, key=k, width=w) for k, w in reversed(COLUMNS)],
+                       [t.add_row(*reversed(cells), key=key) for key, cells in rows(8)]),
+        ]
+        for step in steps:
+            for table in both:
+                step(table)
+            await pilot.pause()
+            assert screenful(ours) == screenful(theirs)
+        focused = []
+        for table in both:  # one at a time
+            table.focus()
+            await pilot.pause()
+            focused.append(screenful(table))
+        assert focused[0] == focused[1] != screenful(ours)
+        assert [c.key for c in ours.ordered_columns] == [c.key for c in theirs.ordered_columns]
+        ours.clear(columns=True)
+        assert ours.ordered_columns == []
 
 
 @run_async
@@ -112,7 +176,7 @@ def test_one_line_cells_are_laid_out_as_rich_lays_them_out() -> None:
     from hypothesis import strategies as st
     from rich.console import Console
 
-    from tui.widgets.tables import _lay_out
+    from tui.widgets.tables import _rich_lines
 
     console = Console(width=120, color_system="truecolor", force_terminal=True, legacy_windows=False)
     chars = st.sampled_from(list("ab xyz-…[]") + ["日", "本", "é", "e\u0301", "🙂", "\u200b", "\t", "\x1b"])
@@ -128,7 +192,32 @@ def test_one_line_cells_are_laid_out_as_rich_lays_them_out() -> None:
     @settings(max_examples=400, deadline=None)
     @given(cells, st.integers(1, 16), st.integers(0, 2))
     def check(cell: Text, width: int, padding: int) -> None:
-        assert _lay_out(console, console.options, cell, width, padding) == rich_lay_out(console, cell, width, padding)
+        assert _rich_lines(console, console.options, cell, width, padding) == rich_lay_out(console, cell, width, padding)
+
+    check()
+
+
+def test_joined_segments_draw_as_the_segments_they_join() -> None:
+    """Joining a cell's segments changes nothing once the row's styles are applied and the line simplified."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tui.widgets.tables import _joined
+
+    styles = st.sampled_from([None, Style(), Style(bold=True), Style(color="red"), Style(bold=True),
+                              Style.from_meta({"x": 1}), Style(link="https://example.org")])
+    segments = st.builds(lambda text, style, control: Segment(text, style, [(1,)] if control else None),
+                         st.sampled_from(["", " ", "ab", "日本"]), styles, st.booleans())
+
+    def drawn(line, style, post):
+        pre = (style or Style()) + Style.from_meta({"row": 0, "column": 0})  # as the table adds them
+        return list(Segment.simplify(Segment.apply_style(line, pre, post)))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(segments, max_size=8), styles, styles)
+    def check(line, pre, post) -> None:
+        assert drawn(_joined(line), pre, post) == drawn(line, pre, post)
+        assert len(_joined(line)) <= len(line)
 
     check()
 

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from tui import heap
-from tui.widgets.tables import Layout, Table, cursor_key, row_keys, sync_rows
+from tui.widgets.tables import Layout, Table, cursor_key, row_keys, sync_rows, update_cells
 
 Row = tuple[str, Sequence[Any]]
 Loader = Callable[[int, int], list[Row]]
@@ -145,19 +145,14 @@ class LazyTable(Table):
         floor = min((self.order(k) for k in fresh), default=None)
         gone = [k for k in self._keys if k not in fresh and (complete or (floor is not None and self.order(k) >= floor))]
         new = [(k, cells) for k, cells in rows if k not in self._keys]
-        if not gone and not new:
-            sync_rows(self, [(k, fresh.get(k) or self.get_row(k)) for k in row_keys(self)])
+        if not gone and not new:  # the rows shown stay, in their order: only cells can differ
+            update_cells(self, rows)
             return
         current = cursor_key(self)
         for key in gone:
             self.remove_row(key)
             self._keys.discard(key)
-        for key, cells in rows:
-            if key in self._keys:
-                old = self.get_row(key)
-                for column, cell, before in zip(self.columns, cells, old):
-                    if cell != before:
-                        self.update_cell(key, column, cell)
+        update_cells(self, [(key, cells) for key, cells in rows if key in self._keys])
         self._append(new)
         if new:  # added at the end: move them up where they belong (the first column shows the key)
             self.sort(next(iter(self.columns)), key=lambda cell: self.order(str(getattr(cell, "plain", cell))),
