@@ -9,7 +9,8 @@ The store holds 10,000 experiments (with their campaigns, cycles, tasks and metr
 snapshots) and 100,000 change-log entries. The app runs headless, as a user would
 drive it: it opens, every screen is visited, the change log and the experiments are
 paged to their ends and filtered, an experiment is opened, while another thread
-commits to the store the way a running engine does. A timer on the app's event
+commits to the store the way a running engine does (it opens the store before the app starts,
+as an engine already running would). A timer on the app's event
 loop measures how late it fires: the longest lateness is the longest stall a user
 would feel, reported for the whole run and for each phase. The longest stall varies from
 run to run by some tens of ms (what the collector and the other threads happen to be doing),
@@ -137,9 +138,11 @@ class StallMeter:
             self._task.cancel()
 
 
-def engine_like_writer(workspace: Path, stop: threading.Event) -> None:
+def engine_like_writer(workspace: Path, ready: threading.Event, stop: threading.Event) -> None:
     """Commit now and then, as a running engine does (each commit moves the generation)."""
     store = Store.open(store_dir(workspace))
+    store.append_log(ChangeLogEntry(kind="cycle", summary="bench start"))
+    ready.set()  # an engine already running: its start-up is not the app's
     n = 0
     while not stop.wait(0.2):
         store.append_log(ChangeLogEntry(kind="cycle", summary=f"bench tick {n}"))
@@ -152,10 +155,8 @@ async def drive(workspace: Path, size: tuple[int, int]) -> dict[str, float | str
     from tui.widgets.lazy_table import LazyTable
 
     meter = StallMeter()
-    began = time.perf_counter()
-    app = make_app(workspace, start_engine=False, approver="bench", cursor_blink=False)
-    stop = threading.Event()
-    writer = threading.Thread(target=engine_like_writer, args=(workspace, stop), daemon=True)
+    ready, stop = threading.Event(), threading.Event()
+    writer = threading.Thread(target=engine_like_writer, args=(workspace, ready, stop), daemon=True)
     result: dict[str, float | str] = {}
 
     async def until(condition, timeout: float = 120.0) -> None:
@@ -168,11 +169,15 @@ async def drive(workspace: Path, size: tuple[int, int]) -> dict[str, float | str
     def reads_done() -> bool:
         return not any(w.group in READS and w.state.name in ("PENDING", "RUNNING") for w in app.workers)
 
+    writer.start()
+    if not ready.wait(120):
+        raise TimeoutError("the engine-like writer did not open the store")
+    began = time.perf_counter()
+    app = make_app(workspace, start_engine=False, approver="bench", cursor_blink=False)
     async with app.run_test(size=size) as pilot:
         meter.start()
         await until(lambda: isinstance(app.screen, CampaignsScreen) and app.screen.data is not None)
         result["start-up to a filled main screen (s)"] = time.perf_counter() - began
-        writer.start()
         for mode in ("approvals", "experiments", "history", "rules", "prompt", "campaigns"):
             meter.phase = f"switch to {mode}"
             await pilot.press({"campaigns": "1", "approvals": "2", "experiments": "3", "history": "4",

@@ -30,7 +30,7 @@ from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from tinydb import where
 from tinydb.table import Document
@@ -58,6 +58,7 @@ from store.query import count as count_matching
 from store.view import Staged, View
 
 R = TypeVar("R", bound=Record)
+PAUSE_EVERY = 20  # records decoded between two calls of the pause point (about 1 ms of work)
 READ_RETRIES = 8  # lock-free tries of one read; then it holds writers off (writer.lock shared) for one more
 
 
@@ -266,7 +267,7 @@ class Store:
 
         def run(view: View) -> list[R]:
             rows = walk(view, kind, cond, reverse, offset, probe=probe)
-            return [codec.load(model, doc, where) for doc, where in islice(rows, limit)]
+            return self._loaded(model, islice(rows, limit))
 
         return self._read(run)
 
@@ -277,8 +278,18 @@ class Store:
 
         return self._read(lambda view: count_matching(view, kind, cond, probe))
 
+    def _loaded(self, model: type[R], rows: Iterable[tuple[dict[str, Any], str]]) -> list[R]:
+        pause = self._cache.pause_point
+        out: list[R] = []
+        for doc, where_ in rows:
+            out.append(codec.load(model, doc, where_))
+            if pause is not None and len(out) % PAUSE_EVERY == 0:
+                pause()
+        return out
+
     def set_pause_point(self, pause: Callable[[], None] | None) -> None:
-        """Have ``pause`` called, in the reading thread, before each partition a read touches.
+        """Have ``pause`` called, in the reading thread, before each partition a read touches
+        and after every ``PAUSE_EVERY`` records it decodes.
 
         A TUI reads in threads while its event loop draws, and Python runs one thread at a
         time: a read that parses hundreds of partitions took half of the loop's time. The
@@ -549,7 +560,7 @@ class Store:
                 return first is None or ((lo is None or last >= lo) and (hi is None or first < hi))
 
             rows = walk(view, LOG_KIND, cond, reverse, offset, keep=overlaps, probe=probe)
-            return [codec.load(ChangeLogEntry, doc, where_) for doc, where_ in islice(rows, limit)]
+            return self._loaded(ChangeLogEntry, islice(rows, limit))
 
         return self._read(run)
 

@@ -71,8 +71,11 @@ def test_records_read_back_from_disk_equal_those_written(tmp_path: Path) -> None
         assert again.verify_log().ok
 
 
-def test_a_read_calls_the_pause_point_before_each_partition_it_touches(store: Store) -> None:
-    """The TUI's readers give way to its event loop between partitions (Store.set_pause_point)."""
+def test_a_read_calls_the_pause_point_before_each_partition_and_between_records(store: Store) -> None:
+    """The TUI's readers give way to its event loop between partitions and between every
+    ``PAUSE_EVERY`` records decoded (Store.set_pause_point)."""
+    from store.store import PAUSE_EVERY
+
     with store.transaction():
         for i in range(1200):  # several segments of the change log
             store.append_log(ChangeLogEntry(kind="cycle", summary=f"entry {i}"))
@@ -83,7 +86,10 @@ def test_a_read_calls_the_pause_point_before_each_partition_it_touches(store: St
         calls: list[int] = []
         reader.set_pause_point(lambda: calls.append(1))
         assert len(reader.log(kind="cycle")) == 1200
-        assert len(calls) >= segments  # at least once per segment read
+        assert len(calls) == segments + 1200 // PAUSE_EVERY  # once per segment read, once per 20 records
+        calls.clear()
+        assert len(reader.log(limit=2 * PAUSE_EVERY + 1, reverse=True)) == 2 * PAUSE_EVERY + 1
+        assert len(calls) == 1 + 2  # one segment, 41 records
         calls.clear()
         reader.set_pause_point(None)
         reader.log(kind="cycle")

@@ -118,3 +118,35 @@ def test_the_verdict_table_names_the_level_its_intervals_were_taken_at() -> None
     assert "95% CI" in header()
     assert "99.8% CI" in header(confidence=0.998) and "95% CI" not in header(confidence=0.998)
     assert "interval" in header(confidence=None) and "% CI" not in header(confidence=None)  # older verdicts
+
+
+def test_targets_view_counts_the_lines_rich_draws() -> None:
+    """The targets pane's height is counted, not measured by drawing: the count must be what Rich draws."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from rich.console import Console
+    from textual.geometry import Size
+
+    from tui.data.dashboard import CampaignRow, TargetRow
+    from tui.widgets.targets import TargetsView, targets_table
+
+    metrics = st.sampled_from(["retrieval_recall", "hallucination_rate", "latency_p95_s", "a_metric_with_a_long_name"])
+    targets = st.builds(
+        TargetRow, metric=metrics, segment=st.sampled_from([None, "support", "a segment with a long name"]),
+        direction=st.sampled_from([None, "lower_is_better", "higher_is_better"]), target=st.floats(0, 10),
+        threshold=st.none(), priority=st.just("primary"), current=st.none() | st.floats(0, 10),
+        gap=st.none() | st.floats(-10, 10), exceeds=st.none() | st.booleans(),
+        trend=st.lists(st.floats(0, 1), max_size=20).map(tuple))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(targets, min_size=1, max_size=9), st.integers(20, 160))
+    def check(rows: list, width: int) -> None:
+        campaign = CampaignRow(id="c-1", name="n", goal_text="g", state="active", autonomy="full", cycles_done=0,
+                               cycle_number=None, cycle_state=None, outcome="", targets=tuple(rows), awaiting=0)
+        view = TargetsView()
+        view.campaign = campaign
+        console = Console(width=width, color_system="truecolor", force_terminal=True)
+        drawn = console.render_lines(targets_table(campaign), console.options.update_width(width), pad=False)
+        assert view.get_content_height(Size(width, 50), Size(width, 50), width) == len(drawn)
+
+    check()

@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 from tui_pilot import run_async
 
 from tui.text import line
-from tui.widgets.tables import Table
+from tui.widgets.tables import PAUSE_EVERY, Table
 
 COLUMNS = (("seq", 6), ("at", 4), ("kind", 10), ("by", 12), ("what", 30))
 
@@ -147,11 +147,13 @@ async def test_text_laid_out_in_a_thread_is_what_the_table_would_lay_out() -> No
     async with app.run_test(size=(80, 30)) as pilot:
         table = app.query_one(Table)
         data = rows()
-        lay_out = table.layout_job()
+        pauses: list[int] = []
+        lay_out = table.layout_job(pause=lambda: pauses.append(1))
         result: dict = {}
         worker = threading.Thread(target=lambda: result.update(lay_out(data)))
         worker.start()
         worker.join()
+        assert len(pauses) == len(data) // PAUSE_EVERY  # the thread gives way between every few rows
         for key, cells in data:
             table.add_row(*cells, key=key)
         table.update_cell("5", "kind", Text("replaced"))  # its laid-out text no longer applies

@@ -44,7 +44,7 @@ class ExperimentsScreen(Page):
             yield Select([(s, s) for s in STATES], prompt="any state", id="state", compact=True)
         with Vertical(classes="pane"):
             yield Label("Experiments", id="experiments-title", classes="pane-title")
-            table = LazyTable(id="experiments")
+            table = LazyTable(id="experiments", pause=self.app.beat.give_way)
             # fixed widths: rows paged in are not measured one by one
             table.add_column("experiment", key="id", width=10)
             table.add_column("change", key="title", width=flex_width(self.app.size.width, CHANGE_TAKEN))

@@ -51,7 +51,7 @@ class HistoryScreen(Page):
             yield Select([(i, i) for i in INITIATORS], prompt="anyone", id="initiator", compact=True)
         with Vertical(classes="pane"):
             yield Label("Change log", id="history-title", classes="pane-title")
-            table = LazyTable(id="log")
+            table = LazyTable(id="log", pause=self.app.beat.give_way)
             # fixed widths: rows paged in are not measured one by one
             table.add_column("seq", key="seq", width=6)
             table.add_column("at (UTC)", key="at", width=16)

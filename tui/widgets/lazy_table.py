@@ -55,8 +55,9 @@ class LazyTable(Table):
             return self.table
 
     def __init__(self, *, chunk: int = 100, margin: int = 20, order: Callable[[str], int] = id_order,
-                 **kwargs: Any) -> None:
+                 pause: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.pause = pause  # what the reading thread calls between rows it lays out (the app's LoopBeat)
         self.chunk = chunk
         self.margin = margin
         self.order = order
@@ -90,7 +91,7 @@ class LazyTable(Table):
         self._fetch("more", self.row_count, self.chunk)
 
     def _fetch(self, purpose: str, offset: int, limit: int) -> None:
-        loader, lay_out = self._loader, self.layout_job()
+        loader, lay_out = self._loader, self.layout_job(self.pause)
         assert loader is not None
 
         def read() -> list[tuple[str, int, list[Row], Layout]]:

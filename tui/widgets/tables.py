@@ -17,7 +17,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.css.styles import RenderStyles
-from textual.geometry import Region
+from textual.color import Color
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import Column, ColumnKey, RowKey
@@ -29,6 +30,7 @@ V = TypeVar("V")
 # What a table keeps rendered: more than a tall terminal shows, far less than DataTable's
 # 1,000 lines and 10,000 cells, each of which a full garbage collection has to walk.
 LINES = 160
+PAUSE_EVERY = 10  # rows laid out in a thread between two calls of its pause (about 1 ms)
 CELLS = 1024  # cell texts laid out; styled cells are cheap to redo from them, so half as many
 
 _NO_STYLE = Style()
@@ -50,8 +52,7 @@ class Table(DataTable):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._columns_in_order: list[Column] | None = None
-        self._drawing: dict[tuple[str, ...], _StyledOnce] | None = None  # set while a repaint runs
-        self._drawing_style: Style | None = None
+        self._drawing: _Drawing | None = None  # while a repaint runs
         super().__init__(*args, **kwargs)
         self._laid_out: FlatLRU[tuple, tuple[Any, Lines]] = FlatLRU(CELLS)
         # DataTable clears these at every added, updated or sorted row (see FlatLRU)
@@ -94,41 +95,61 @@ class Table(DataTable):
         return self
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Styles cannot change within one repaint; DataTable works them out twice a line, each time
-        # walking every ancestor's rules (about 15% of a table's repaint in the bench)
-        self._drawing, self._drawing_style = {}, super().rich_style
+        # Nothing a repaint reads changes within it, yet DataTable reads the same styles, size and
+        # settings again for every line and cell, walking the widget's ancestors or reactive
+        # descriptors each time (a quarter of a table's repaint in the bench)
+        self._drawing = _Drawing(super().rich_style, super().size, super().background_colors, self._settings(),
+                                 self.app.console_options)
         try:
             return super().render_lines(crop)
         finally:
-            self._drawing = self._drawing_style = None
+            self._drawing = None
 
     @property
     def rich_style(self) -> Style:
-        return self._drawing_style if self._drawing_style is not None else super().rich_style
+        return self._drawing.rich_style if self._drawing is not None else super().rich_style
+
+    @property
+    def size(self) -> Size:
+        return self._drawing.size if self._drawing is not None else super().size
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        return self._drawing.background_colors if self._drawing is not None else super().background_colors
 
     def get_component_styles(self, *names: str) -> RenderStyles:
         drawing = self._drawing
         if drawing is None:
             return super().get_component_styles(*names)
-        styles = drawing.get(names)
+        styles = drawing.components.get(names)
         if styles is None:
-            styles = drawing[names] = _StyledOnce(super().get_component_styles(*names))
+            styles = drawing.components[names] = _StyledOnce(super().get_component_styles(*names))
         return cast(RenderStyles, styles)
+
+    def _settings(self) -> tuple:
+        if self._drawing is not None:
+            return self._drawing.settings
+        return (self.fixed_rows, self.fixed_columns, self.show_cursor, self._show_hover_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                self.cell_padding)
 
     # -- laying cells out ------------------------------------------------------------------
 
-    def layout_job(self) -> Callable[[Sequence[Row]], Layout]:
-        """A function, safe to run in a thread, that lays out rows' text cells as this table would."""
+    def layout_job(self, pause: Callable[[], None] | None = None) -> Callable[[Sequence[Row]], Layout]:
+        """A function, safe to run in a thread, that lays out rows' text cells as this table would
+        (calling ``pause`` between every few rows: the thread gives way to a busy event loop)."""
         console, padding = self.app.console, self.cell_padding
         options = self.app.console_options
         columns = [(str(column.key.value), column.get_render_width(self)) for column in self.ordered_columns]
 
         def lay_out(rows: Sequence[Row]) -> Layout:
             layout: Layout = {}
-            for key, cells in rows:
+            for n, (key, cells) in enumerate(rows, 1):
                 for (column, width), cell in zip(columns, cells):
                     if isinstance(cell, Text):  # other values are formatted by DataTable first
                         layout[(key, column, width)] = (cell, _lay_out(console, options, cell, width, padding))
+                if pause is not None and n % PAUSE_EVERY == 0:
+                    pause()
             return layout
 
         return lay_out
@@ -141,7 +162,9 @@ class Table(DataTable):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> Lines:
-        if row_index < self.fixed_rows or column_index < self.fixed_columns:  # header, labels, fixed cells
+        fixed_rows, fixed_columns, show_cursor, show_hover_cursor, css_foreground, css_background, padding = \
+            self._settings()
+        if row_index < fixed_rows or column_index < fixed_columns:  # header, labels, fixed cells
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
@@ -151,18 +174,18 @@ class Table(DataTable):
         # redrew every visible cell. The value itself tells a changed cell (a new value is a new object).
         value = self._data[row_key].get(column_key)
         cache_key = (row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
-                     self._show_hover_cursor, self._pseudo_class_state)
+                     show_hover_cursor, self._pseudo_class_state)
         drawn = self._cell_render_cache.get(cache_key)
         if drawn is not None and drawn[0] is value:
             return drawn[1]
         known = self._laid_out.get((row_key, column_key, width))
         if known is None or known[0] is not value:  # a new value is a new object
             cell = self._get_row_renderables(row_index).cells[column_index]
-            known = (value, _lay_out(self.app.console, self.app.console_options, cell, width, self.cell_padding))
+            options = self._drawing.console_options if self._drawing is not None else self.app.console_options
+            known = (value, _lay_out(self.app.console, options, cell, width, padding))
             self._laid_out[(row_key, column_key, width)] = known
         component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+            False, False, False, hover, cursor, show_cursor, show_hover_cursor, css_foreground, css_background)
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
         rendered = [list(Segment.apply_style(line, pre_style, post_style)) for line in known[1]]
         self._cell_render_cache[cache_key] = (value, rendered)
@@ -178,6 +201,18 @@ class Table(DataTable):
             super()._update_dimensions(new_rows)
         else:
             super()._update_dimensions(())
+
+
+class _Drawing:
+    """What a table's repaint reads again and again, read once for the repaint."""
+
+    __slots__ = ("rich_style", "size", "background_colors", "settings", "console_options", "components")
+
+    def __init__(self, rich_style: Style, size: Size, background_colors: tuple[Color, Color], settings: tuple,
+                 console_options: ConsoleOptions) -> None:
+        self.rich_style, self.size, self.background_colors = rich_style, size, background_colors
+        self.settings, self.console_options = settings, console_options
+        self.components: dict[tuple[str, ...], _StyledOnce] = {}
 
 
 class _StyledOnce:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from rich.console import RenderableType
+from textual.geometry import Size
 from textual.widget import Widget
 
 from tui import format as fmt
@@ -47,6 +48,13 @@ class TargetsView(Widget):
     def show(self, campaign: CampaignRow | None) -> None:
         self.campaign = campaign
         self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # A header and one line a target (no cell wraps): counted, not drawn a second time to measure
+        campaign = self.campaign
+        if width and campaign is not None and campaign.targets:
+            return 1 + len(campaign.targets)
+        return super().get_content_height(container, viewport, width)
 
     def render(self) -> RenderableType:
         campaign = self.campaign
