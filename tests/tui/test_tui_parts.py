@@ -150,3 +150,31 @@ def test_targets_view_counts_the_lines_rich_draws() -> None:
         assert view.get_content_height(Size(width, 50), Size(width, 50), width) == len(drawn)
 
     check()
+
+
+def test_todo_view_counts_the_lines_rich_draws() -> None:
+    """The ToDo pane's height is counted, one line an item: the count must be what Rich draws."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from rich.console import Console
+    from textual.geometry import Size
+
+    from manager.todo import TodoItem
+    from tui.widgets.todo import TodoView, todo_table
+
+    texts = st.text(st.sampled_from(list("ab -…[]") + ["日", "\n", "\t", "\x1b"]), max_size=60)
+    items = st.builds(TodoItem, done=st.booleans(), kind=st.just("cycle"), title=texts,
+                      status=st.one_of(texts, st.sampled_from(["running", "failed: x", "completed"])),
+                      progress=st.none() | st.tuples(st.integers(0, 30), st.integers(1, 30)),
+                      needs_human=st.booleans())
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(items, min_size=1, max_size=12), st.integers(20, 160))
+    def check(rows: list, width: int) -> None:
+        view = TodoView()
+        view.show(rows)
+        console = Console(width=width, color_system="truecolor", force_terminal=True)
+        drawn = console.render_lines(todo_table(rows), console.options.update_width(width), pad=False)
+        assert view.get_content_height(Size(width, 50), Size(width, 50), width) == len(drawn)
+
+    check()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
+from textual.geometry import Size
 from textual.widgets import Static
 
 from manager.todo import TodoItem
@@ -45,8 +46,17 @@ def todo_table(items: Sequence[TodoItem]) -> Table:
 
 
 class TodoView(Static):
+    rows = 0  # items shown: one line each
+
     def show(self, items: Sequence[TodoItem]) -> None:
+        self.rows = len(items)
         if not items:
             self.update(Text("Nothing to do.", style="dim"))
             return
         self.update(todo_table(items))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # one line an item (no cell wraps): counted, not drawn a second time to measure
+        if width and self.rows:
+            return self.rows
+        return super().get_content_height(container, viewport, width)
