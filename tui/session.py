@@ -51,7 +51,7 @@ class Session:
         self._store: Store | None = None
         self._rules_stamp: tuple | None = None
         self._rulebook: Any = None
-        self.pause_point: Any = None  # what the store calls between partitions (the app's LoopBeat)
+        self.pause_point: Any = None  # what the store calls between partitions and records (the app's LoopBeat)
 
     @property
     def rules_folder(self) -> Path:
